@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian packages the tests use to make images and to tell the truth about them.
+# Run as root (or with sudo). Safe to run again.
+set -eu
+PACKAGES="
+  qemu-utils
+  fdisk gdisk parted util-linux
+  e2fsprogs dosfstools mtools exfatprogs ntfs-3g btrfs-progs xfsprogs f2fs-tools jfsutils reiserfsprogs
+  squashfs-tools erofs-utils xorriso genisoimage udftools
+  cryptsetup-bin lvm2
+  cpio p7zip-full zip zstd xz-utils lz4 bzip2
+  nginx-light
+"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
