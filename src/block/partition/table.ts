@@ -38,6 +38,11 @@ export interface PartitionTable {
   partitions: Partition[];
   /** Facts the user should hear ("primary GPT header corrupt: using the backup at LBA …"). */
   warnings: string[];
+  /**
+   * Set when this table only stands guard for another scheme: a protective
+   * (or hybrid) MBR names 'gpt', whose table is the one to use.
+   */
+  supersededBy?: string;
 }
 
 export interface PartitionScheme {
