@@ -6,7 +6,7 @@ PACKAGES="
   qemu-utils
   fdisk gdisk parted util-linux
   e2fsprogs dosfstools mtools exfatprogs ntfs-3g btrfs-progs xfsprogs f2fs-tools jfsutils reiserfsprogs
-  squashfs-tools erofs-utils xorriso genisoimage udftools
+  squashfs-tools erofs-utils xorriso genisoimage udftools isolinux
   cryptsetup-bin lvm2
   cpio p7zip-full zip zstd xz-utils lz4 bzip2
   nginx-light
