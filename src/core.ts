@@ -9,3 +9,4 @@ export { readBytes, readClamped } from './block/device.js';
 export { MemoryDevice } from './block/memory.js';
 export { SliceDevice } from './block/slice.js';
 export { registerCodec, getCodec, type CodecName, type Decompressor } from './codecs/index.js';
+export { HttpDevice, type HttpDeviceOptions, type HttpDeviceStats } from './source/http.js';
