@@ -7,12 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { open as openFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import '../../src/node/codecs.js';
 import { FsError } from '../../src/errors.js';
 import type { BlockDevice } from '../../src/block/device.js';
 import type { ContainerFormat, OpenContext, RelatedOptions, RelatedImage } from '../../src/block/container.js';
 import { FileDevice } from '../../src/node/file-device.js';
+import { fixture, fixturesDir } from '../helpers/fixtures.js';
 import { vmdkFormat } from '../../src/block/vmdk/index.js';
 import { vhdFormat } from '../../src/block/vhd/index.js';
 import { vhdxFormat } from '../../src/block/vhdx/index.js';
@@ -149,4 +152,16 @@ export async function assertStatusConsistent(dev: BlockDevice, truthPath: string
     await fh.close();
   }
   return totals;
+}
+
+/**
+ * `containerFixture('vhd.sh')` runs test/fixtures/containers/vhd.sh once.
+ * The cache key covers every file in that folder (source.sh, the python
+ * builders), not just the script, so editing a helper remakes the images.
+ */
+export function containerFixture(script: string): Promise<string> {
+  const folder = resolve(fixturesDir, 'containers');
+  const h = createHash('sha256');
+  for (const f of readdirSync(folder).sort()) h.update(f).update(readFileSync(resolve(folder, f)));
+  return fixture(`containers/${script}`, [h.digest('hex').slice(0, 16)]);
 }

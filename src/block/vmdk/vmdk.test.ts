@@ -3,13 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { fixture } from '../../../test/helpers/fixtures.js';
 import { needTools } from '../../../test/helpers/tools.js';
-import { assertRandomReads, assertSameAsRaw, assertStatusConsistent, openImage } from '../../../test/containers/helpers.js';
+import { assertRandomReads, assertSameAsRaw, assertStatusConsistent, containerFixture, openImage } from '../../../test/containers/helpers.js';
 import { isFsError } from '../../errors.js';
 
 const skip = needTools('qemu-img', 'qemu-io');
-const dir = () => fixture('containers/vmdk.sh', [readFileSync(join(import.meta.dirname, '../../../../test/fixtures/containers/source.sh'), 'utf8')]);
+const dir = () => containerFixture('vmdk.sh');
 
 for (const sub of ['monolithicSparse', 'streamOptimized', 'monolithicFlat', 'twoGbMaxExtentSparse', 'twoGbMaxExtentFlat']) {
   test(`vmdk ${sub}: every byte matches qemu-img convert`, { skip }, async () => {
