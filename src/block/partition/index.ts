@@ -6,6 +6,9 @@ import { PartitionDevice, type PartitionTable } from './table.js';
 
 export { GPT_SCHEME, readGpt } from './gpt.js';
 export { MBR_SCHEME, readMbr } from './mbr.js';
+export { APM_SCHEME, readApm } from './apm.js';
+export { BSD_SCHEME, readBsd } from './bsd.js';
+export { RDB_SCHEME, readRdb } from './rdb.js';
 export { PartitionDevice } from './table.js';
 export type { Partition, PartitionScheme, PartitionTable } from './table.js';
 
