@@ -1,18 +1,60 @@
 /**
  * zstd through fzstd (pure JS, ~8 KB, no native build), bounded by the
- * expected output size. fzstd stops at the end of the frame, so sector
- * padding after it (qcow2) is ignored.
+ * expected output size.
+ *
+ * fzstd treats whatever follows a frame as another frame, so padding after
+ * the frame (qcow2 pads compressed clusters to sectors) would be an error.
+ * With `partial`, we walk the frame's block headers to find where it ends
+ * and decompress only that.
  */
 import { decompress } from 'fzstd';
 import { FsError } from '../errors.js';
 
 export async function zstdDecompress(input: Uint8Array, maxOutput: number, options?: { partial?: boolean }): Promise<Uint8Array> {
   const out = new Uint8Array(maxOutput);
+  const data = options?.partial ? input.subarray(0, zstdFrameEnd(input)) : input;
   try {
-    const r = decompress(input, out);
+    const r = decompress(data, out);
     return r.length === out.length ? r : r.slice();
   } catch (e) {
     if (options?.partial && e instanceof RangeError) return out; // frame larger than the room we gave it
     throw new FsError('EIO', `zstd: corrupt compressed data (${(e as Error).message})`);
   }
+}
+
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * Byte length of the first zstd frame in `b` (RFC 8878 §3.1.1): frame header,
+ * then blocks (3-byte headers giving type and size) up to the last one, then
+ * the optional checksum. Returns b.length when the frame looks cut short or
+ * is not a zstd frame, leaving the error to the decoder.
+ */
+export function zstdFrameEnd(b: Uint8Array): number {
+  if (b.length < 6) return b.length;
+  const magic = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+  if (magic !== ZSTD_MAGIC) return b.length;
+  const fhd = b[4]!;
+  const fcsFlag = fhd >> 6;
+  const singleSegment = (fhd >> 5) & 1;
+  const checksum = (fhd >> 2) & 1;
+  const dictIdFlag = fhd & 3;
+  let p = 5;
+  if (!singleSegment) p += 1; // window descriptor
+  p += [0, 1, 2, 4][dictIdFlag]!;
+  p += fcsFlag === 0 ? singleSegment : [0, 2, 4, 8][fcsFlag]!;
+  for (;;) {
+    if (p + 3 > b.length) return b.length;
+    const h = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16);
+    const last = h & 1;
+    const type = (h >> 1) & 3;
+    const size = h >>> 3;
+    p += 3;
+    if (type === 3) return b.length; // reserved block type: let the decoder report it
+    p += type === 1 ? 1 : size; // RLE blocks store one byte
+    if (p > b.length) return b.length;
+    if (last) break;
+  }
+  if (checksum) p += 4;
+  return Math.min(p, b.length);
 }
