@@ -112,9 +112,11 @@ export async function readBsd(disk: BlockDevice): Promise<PartitionTable | undef
     warnings.push(`bsd: d_npartitions ${n} is more than ${BSD_MAXPARTITIONS}: reading ${BSD_MAXPARTITIONS}`);
     n = BSD_MAXPARTITIONS;
   }
-  // Our sum covers d_npartitions entries (the BSD definition); libblkid's covers all 16 slots.
+  // Our sum covers d_npartitions entries (the BSD definition); libblkid ≥ 2.39 covers all 16 slots
+  // and rejects a mismatch. Linux does not check it, and parted 3.5 writes labels that fail it:
+  // so a mismatch is only a warning; the two magics are what make a label.
   if (checksum(r, n) !== 0 && checksum(r, BSD_MAXPARTITIONS) !== 0) {
-    throw corrupt('bsd', where, found.at, `d_checksum 0x${r.u16le(136).toString(16)} does not match the label`);
+    warnings.push(`${corrupt('bsd', where, found.at, `d_checksum 0x${r.u16le(136).toString(16)} does not match the label`).message}`);
   }
   const ss = 512;
   // Where the physical disk starts relative to `disk`: a partition device passed in directly
