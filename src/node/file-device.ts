@@ -2,10 +2,12 @@
  * FileDevice: a local file or block device (/dev/sdX, /dev/loopN) with
  * positional I/O. Read-only unless opened for writing.
  */
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { FsError, toFsError } from '../errors.js';
 import { checkRange, readOnlyError, type DeviceDescription, type ResizableDevice } from '../block/device.js';
+import { formatSize } from '../util/units.js';
+import { blockDeviceGeometry } from './block-geometry.js';
 
 export interface FileDeviceOptions {
   /** Open for writing (default read-only). */
@@ -96,7 +98,12 @@ export class FileDevice implements ResizableDevice {
   async resize(size: number): Promise<void> {
     if (this.readOnly) throw readOnlyError(this.path);
     if (this.isBlockDevice) throw new FsError('EINVAL', `${this.path}: cannot resize a block device`);
-    await this.fh().truncate(size);
+    if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', `${this.path}: cannot resize to ${size} bytes`);
+    try {
+      await this.fh().truncate(size);
+    } catch (e) {
+      throw toFsError(e, `${this.path}: resize to ${size}`);
+    }
     (this as { size: number }).size = size;
   }
 
@@ -109,63 +116,23 @@ export class FileDevice implements ResizableDevice {
     }
   }
 
+  /** Flushes and closes; the handle is released even if the flush fails (the error still surfaces). */
   async close(): Promise<void> {
     const h = this.handle;
     if (!h) return;
-    await this.flush();
-    this.handle = undefined;
-    await h.close();
+    try {
+      await this.flush();
+    } finally {
+      this.handle = undefined;
+      await h.close().catch(() => {});
+    }
   }
 
   describe(): DeviceDescription {
     return {
       format: 'raw',
-      summary: this.isBlockDevice ? `block device, ${this.size} bytes` : `raw, ${this.size} bytes`,
+      summary: this.isBlockDevice ? `block device, ${formatSize(this.size)}, ${this.sectorSize}-byte sectors` : `raw, ${formatSize(this.size)}`,
       details: { path: this.path, name: basename(this.path), blockDevice: this.isBlockDevice },
     };
   }
-}
-
-/**
- * fstat says 0 for a block device; sysfs knows its size in 512-byte units
- * whatever the logical sector size. Without sysfs (containers), probe the end
- * by reading: pread at or past the end returns 0 bytes.
- */
-async function blockDeviceGeometry(handle: FileHandle, rdev: number): Promise<{ size: number; sectorSize: number }> {
-  // glibc's gnu_dev_major/gnu_dev_minor on a 64-bit dev_t.
-  const major = (Math.floor(rdev / 256) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
-  const minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & 0xffffff00);
-  const sys = `/sys/dev/block/${major}:${minor}`;
-  try {
-    const sectors = Number((await readFile(`${sys}/size`, 'utf8')).trim());
-    let sectorSize = 512;
-    try {
-      sectorSize = Number((await readFile(`${sys}/queue/logical_block_size`, 'utf8')).trim()) || 512;
-    } catch {
-      // Partitions have no queue/ of their own; 512 is right for nearly all disks.
-    }
-    if (Number.isSafeInteger(sectors)) return { size: sectors * 512, sectorSize };
-  } catch {
-    // fall through to probing
-  }
-  return { size: await probeEnd(handle), sectorSize: 512 };
-}
-
-async function probeEnd(handle: FileHandle): Promise<number> {
-  const one = new Uint8Array(1);
-  const readable = async (pos: number) => (await handle.read(one, 0, 1, pos)).bytesRead === 1;
-  if (!(await readable(0))) return 0;
-  let lo = 0; // readable
-  let hi = 1;
-  while (await readable(hi)) {
-    lo = hi;
-    hi *= 2;
-    if (hi > 2 ** 52) throw new FsError('EIO', 'block device size probe did not find an end');
-  }
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (await readable(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo + 1;
 }
