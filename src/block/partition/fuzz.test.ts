@@ -12,7 +12,7 @@ import { MemoryDevice } from '../memory.js';
 import { PARTITION_SCHEMES } from '../formats.js';
 import { PartitionDevice, type PartitionScheme } from './table.js';
 
-const BUDGET_MS = 3000;
+const BUDGET_MS = 2000;
 
 function scheme(id: string): PartitionScheme {
   const s = PARTITION_SCHEMES.find((x) => x.id === id);
@@ -85,6 +85,9 @@ async function fuzzScheme(base: Uint8Array, hotspots: Array<[number, number]>, r
 const cases: Array<[id: string, script: string, file: string, tools: string[], hotspots: (b: Uint8Array) => Array<[number, number]>]> = [
   ['mbr', 'partition/mbr.sh', 'fuzz.img', ['sfdisk'], (b) => tableSectors(b)],
   ['gpt', 'partition/gpt.sh', 'fuzz.img', ['sgdisk'], (b) => [[0x1b8, 512], [512, 1024 + 128 * 128], [b.length - 512 - 128 * 128, b.length]]],
+  ['apm', 'partition/legacy.sh', 'apm-fuzz.img', ['parted'], () => [[0, 16], [512, 512 * 6]]],
+  ['bsd', 'partition/legacy.sh', 'bsd-fuzz.img', ['parted'], () => [[64, 64 + 148 + 16 * 16], [512, 1024]]],
+  ['rdb', 'partition/legacy.sh', 'amiga-fuzz.img', ['parted'], () => [[0, 512 * 8]]],
 ];
 
 for (const [id, script, file, tools, hotspots] of cases) {
