@@ -57,6 +57,9 @@ test('apm: an xorriso HFS+ hybrid with 2048-byte map blocks matches partx', { sk
     partx.map((p) => [p.index, p.start, p.size, p.name ?? '', p.type]),
   );
   assert.ok(t.partitions.some((p) => p.type === 'Apple_HFS'));
+  // blkid calls the disk's table 'mac', and the whole-disk order agrees
+  assert.equal((await blkidTruth(path)).PTTYPE, 'mac');
+  assert.equal((await read(path, readPartitionTable))?.scheme, 'apm');
 });
 
 test('bsd: parted mklabel bsd image (label at byte 64) matches partx', { skip }, async () => {
