@@ -3,7 +3,7 @@
 # Run as root (or with sudo). Safe to run again.
 set -eu
 PACKAGES="
-  qemu-utils python3 python3-libvhdi
+  qemu-utils python3 python3-libvhdi python3-vmdkstream
   fdisk gdisk parted util-linux
   e2fsprogs dosfstools mtools exfatprogs ntfs-3g btrfs-progs xfsprogs f2fs-tools jfsutils reiserfsprogs
   squashfs-tools erofs-utils xorriso genisoimage udftools isolinux

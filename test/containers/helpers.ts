@@ -16,6 +16,7 @@ import type { BlockDevice } from '../../src/block/device.js';
 import type { ContainerFormat, OpenContext, RelatedOptions, RelatedImage } from '../../src/block/container.js';
 import { FileDevice } from '../../src/node/file-device.js';
 import { fixture, fixturesDir } from '../helpers/fixtures.js';
+import { mutate, prng, type FuzzOptions, type FuzzResult } from '../helpers/fuzz.js';
 import { vmdkFormat } from '../../src/block/vmdk/index.js';
 import { vhdFormat } from '../../src/block/vhd/index.js';
 import { vhdxFormat } from '../../src/block/vhdx/index.js';
@@ -164,4 +165,75 @@ export function containerFixture(script: string): Promise<string> {
   const h = createHash('sha256');
   for (const f of readdirSync(folder).sort()) h.update(f).update(readFileSync(resolve(folder, f)));
   return fixture(`containers/${script}`, [h.digest('hex').slice(0, 16)]);
+}
+
+/** What a fuzz case does with an image it managed to open: describe it, read bits of it, ask block status, close. */
+export async function exercise(dev: BlockDevice): Promise<void> {
+  try {
+    dev.describe?.();
+    const n = Math.min(dev.size, 1 << 20);
+    await dev.read(new Uint8Array(n), 0);
+    const tail = Math.min(dev.size, 65536);
+    await dev.read(new Uint8Array(tail), dev.size - tail);
+    const mid = Math.floor(dev.size / 2 / 512) * 512;
+    await dev.read(new Uint8Array(Math.min(300000, dev.size - mid)), mid);
+    if (dev.blockStatus) await dev.blockStatus(0, Math.min(dev.size, 16 << 20));
+  } finally {
+    await dev.close();
+  }
+}
+
+/** An OpenContext for in-memory images: related names resolve to the given devices (extents, parents). */
+export function memoryContext(related: Record<string, () => Promise<BlockDevice>> = {}, asked: string[] = []): OpenContext {
+  return {
+    readOnly: true,
+    name: 'fuzz',
+    async openRelated(name: string, o: RelatedOptions): Promise<RelatedImage> {
+      asked.push(name);
+      const make = related[name];
+      if (!make) throw new FsError('ENOENT', `${o.role} ${name}: no such file`);
+      return { device: await make(), name };
+    },
+  };
+}
+
+/**
+ * `fuzz` from test/helpers/fuzz.ts, with one guard: its `mutate` can throw a
+ * RangeError of its own when a truncation is followed by a region copy past
+ * the new end (reported to its owner). Such a case is skipped here instead
+ * of failing the suite; everything else is the same contract: an FsError or
+ * success is fine, anything else (or a hang) fails with seed and case.
+ */
+export async function fuzzImage(options: FuzzOptions): Promise<FuzzResult> {
+  const seed = options.seed ?? 1;
+  const rand = prng(seed);
+  const result: FuzzResult = { cases: 0, fsErrors: 0, ok: 0, codes: {} };
+  const start = Date.now();
+  const iterations = options.iterations ?? 500;
+  const budget = options.timeBudgetMs ?? 3000;
+  for (let i = 0; i < iterations && Date.now() - start < budget; i++) {
+    let bytes: Uint8Array;
+    try {
+      bytes = mutate(options.base, rand, options.hotspots);
+    } catch (e) {
+      if (e instanceof RangeError) continue;
+      throw e;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`fuzz case ${i} (seed ${seed}) took over ${options.caseTimeoutMs ?? 2000} ms: hang?`)), options.caseTimeoutMs ?? 2000);
+    });
+    try {
+      await Promise.race([options.run(bytes, i), timeout]);
+      result.ok++;
+    } catch (e) {
+      if (!(e instanceof FsError)) assert.fail(`fuzz case ${i} (seed ${seed}) threw a non-FsError: ${(e as Error)?.stack ?? e}`);
+      result.fsErrors++;
+      result.codes[e.code] = (result.codes[e.code] ?? 0) + 1;
+    } finally {
+      clearTimeout(timer);
+    }
+    result.cases++;
+  }
+  return result;
 }

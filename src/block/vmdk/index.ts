@@ -105,7 +105,7 @@ function infoFrom(d: Descriptor | undefined, fallbackType: string): VmdkInfo {
   set('adapterType', d?.ddb.get('ddb.adapterType'));
   set('hwVersion', d?.ddb.get('ddb.virtualHWVersion'));
   const pcid = d?.fields.get('parentCID');
-  if (pcid !== undefined && pcid.toLowerCase() !== 'ffffffff') set('parentHint', d?.fields.get('parentFileNameHint'));
+  if (pcid !== undefined && pcid.toLowerCase() !== 'ffffffff') info.parentHint = d?.fields.get('parentFileNameHint') ?? '';
   return info;
 }
 

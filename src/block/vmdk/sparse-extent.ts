@@ -103,8 +103,9 @@ export class SparseExtent {
     if (gte === 0) return { kind: 'parent', length };
     if (gte === 1 && this.header.flags & FLAG_ZERO_GRAIN) return { kind: 'zero', length };
     const at = gte * SECTOR;
-    if (gte < 1 || at >= this.file.size) {
-      throw corrupt('vmdk', `${this.name}: grain table ${gdIndex}`, gtSector * SECTOR, `entry ${grain - gdIndex * perGt} points to sector ${gte}, outside the file (${this.file.size} bytes)`);
+    // Grains live after the metadata (header, descriptor, grain directories: overHead sectors).
+    if (gte < Math.max(1, this.header.overHead) || at >= this.file.size) {
+      throw corrupt('vmdk', `${this.name}: grain table ${gdIndex}`, gtSector * SECTOR, `entry ${grain - gdIndex * perGt} points to sector ${gte}, outside the grain area (overHead ${this.header.overHead} sectors, file ${this.file.size} bytes)`);
     }
     if (this.compressed) {
       return { kind: 'bytes', length, offset: inGrain, load: () => this.grains.get(at, () => this.loadCompressed(at, grain)) };

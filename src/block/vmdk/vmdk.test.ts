@@ -27,6 +27,18 @@ for (const sub of ['monolithicSparse', 'streamOptimized', 'monolithicFlat', 'two
   });
 }
 
+test('vmdk streamOptimized with the grain directory at the end (footer, python3-vmdkstream)', { skip }, async () => {
+  const d = await dir();
+  const dev = await openImage(join(d, 'footer-stream.vmdk'), 'vmdk');
+  try {
+    assert.equal(dev.describe!().details!['compressed'], true);
+    await assertSameAsRaw(dev, join(d, 'footer-stream.truth'));
+    await assertRandomReads(dev, join(d, 'footer-stream.truth'));
+  } finally {
+    await dev.close();
+  }
+});
+
 for (const sub of ['twoGbMaxExtentSparse', 'twoGbMaxExtentFlat']) {
   test(`vmdk ${sub} over 2 GiB: two extents, reads across the boundary`, { skip }, async () => {
     const d = await dir();
