@@ -46,16 +46,19 @@ export function prng(seed: number): () => number {
 
 export function mutate(base: Uint8Array, rand: () => number, hotspots?: Array<[number, number]>): Uint8Array {
   const int = (n: number) => Math.floor(rand() * n);
+  let bytes = base.slice();
+  // Positions are drawn inside the current bytes: an earlier round may have truncated them.
   const pick = (): number => {
+    if (bytes.length === 0) return 0;
     if (hotspots && hotspots.length && rand() < 0.8) {
       const [s, e] = hotspots[int(hotspots.length)]!;
-      return Math.min(base.length - 1, s + int(Math.max(1, e - s)));
+      return Math.min(bytes.length - 1, s + int(Math.max(1, e - s)));
     }
-    return int(base.length);
+    return int(bytes.length);
   };
-  let bytes = base.slice();
   const rounds = 1 + int(4);
   for (let r = 0; r < rounds; r++) {
+    if (bytes.length === 0) break;
     const at = pick();
     switch (int(8)) {
       case 0: // flip a bit
@@ -84,7 +87,7 @@ export function mutate(base: Uint8Array, rand: () => number, hotspots?: Array<[n
         const from = pick();
         const len = 1 + int(512);
         const chunk = bytes.slice(from, from + len);
-        bytes.set(chunk.subarray(0, Math.max(0, Math.min(chunk.length, bytes.length - at))), at);
+        bytes.set(chunk.subarray(0, Math.min(chunk.length, bytes.length - at)), at);
         break;
       }
       default: { // small integer nudge
