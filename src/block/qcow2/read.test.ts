@@ -8,6 +8,7 @@ import { fixture } from '../../../test/helpers/fixtures.js';
 import { needTools, run } from '../../../test/helpers/tools.js';
 import { openQcow2 } from '../../../test/qcow2/open-context.js';
 import { prng } from '../../../test/helpers/fuzz.js';
+import { firstDifference } from '../../../test/qcow2/bytes.js';
 import type { BlockDevice } from '../device.js';
 
 const skip = needTools('qemu-img', 'qemu-io');
@@ -19,12 +20,6 @@ const IMAGES = [
   'zlib', 'zlib-4k', 'zlib-2m', 'zstd', 'zstd-io',
   'extl2', 'extl2-full', 'mid', 'top', 'top-v2', 'snap', 'dirty', 'corrupt', 'bitmap',
 ];
-
-export function firstDifference(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
-}
 
 async function readAll(dev: BlockDevice, chunk: number): Promise<Uint8Array> {
   const out = new Uint8Array(dev.size);

@@ -52,8 +52,10 @@ export async function readSnapshotTable(file: BlockDevice, h: Qcow2Header): Prom
     const nameLen = r.u16be(p + 14);
     const extra = r.u32be(p + 36);
     if (extra > MAX_EXTRA_DATA) throw corrupt('qcow2', `snapshot ${i}`, start + p, `extra_data_size ${extra} exceeds ${MAX_EXTRA_DATA}`);
-    const entryLen = Math.ceil((40 + extra + idLen + nameLen) / 8) * 8;
-    r = await need(p + entryLen);
+    // The padding after the last entry may be missing at the end of the file.
+    const used = 40 + extra + idLen + nameLen;
+    const entryLen = Math.ceil(used / 8) * 8;
+    r = await need(p + used);
     const s: Qcow2Snapshot = {
       l1_table_offset: r.u64be(p),
       l1_size: r.u32be(p + 8),
