@@ -25,6 +25,16 @@ export interface IdentifyStats {
 
 export const lastIdentifyStats: IdentifyStats = { reads: 0, bytesRead: 0 };
 
+/**
+ * A filesystem (or volume, archive …) found with strong evidence describes the whole
+ * device, while a partition table beside it points inside it (hybrid ISOs carry both):
+ * the former ranks first. Weak matches (floppy FAT without magic, lzma) never outrank
+ * a checked table.
+ */
+function tier(m: Identification): number {
+  return m.kind !== 'partition-table' && m.confidence >= 0.5 ? 1 : 0;
+}
+
 export async function identify(dev: BlockDevice, options: IdentifyOptions = {}): Promise<Identification[]> {
   const matcher = new Matcher(dev, CATALOGUE, options);
   // Most entries look inside the first 68 KiB (boot sectors, superblocks at 1 K,
@@ -39,7 +49,7 @@ export async function identify(dev: BlockDevice, options: IdentifyOptions = {}):
   }
   lastIdentifyStats.reads = matcher.cache.reads;
   lastIdentifyStats.bytesRead = matcher.cache.bytesRead;
-  found.sort((a, b) => b.id.confidence - a.id.confidence || a.order - b.order);
+  found.sort((a, b) => tier(b.id) - tier(a.id) || b.id.confidence - a.id.confidence || a.order - b.order);
   const list = found.map((f) => f.id);
   return options.all ? list : list.slice(0, 1);
 }

@@ -227,5 +227,7 @@ export interface FormatEntry {
     qemu?: string;
     /** A regular expression `file -b` output matches. */
     file?: string;
+    /** `parted print` partition table type. */
+    parted?: string;
   };
 }

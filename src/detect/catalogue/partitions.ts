@@ -8,7 +8,7 @@ import type { Check, FormatEntry } from '../types.js';
 
 /** The four MBR entries start at 446, 16 bytes each: boot flag at +0, type at +4. */
 const MBR_ENTRIES = [446, 462, 478, 494] as const;
-const protectiveEntry: Check = { any: MBR_ENTRIES.map((e) => ({ u8: e + 4, is: 0xee })) };
+const protectiveEntry: Check = { any: MBR_ENTRIES.map((e) => ({ u8: { abs: e + 4 }, is: 0xee })) };
 const emptyMbr: Check = { all: MBR_ENTRIES.map((e) => ({ u8: e + 4, is: 0 })) };
 
 export const PARTITIONS = [
@@ -40,6 +40,8 @@ export const PARTITIONS = [
           { not: { format: 'vfat' } },
           { not: { format: 'exfat' } },
           { not: { format: 'ntfs' } },
+          // A stored zip member can put 55AA at 510 behind a 'PK\3\4' header (and zeros for entries).
+          { not: { format: 'zip' } },
           // An empty MBR in front of an LVM PV is LVM's (people boot from PVs that way).
           { not: { all: [emptyMbr, { format: 'lvm2' }] } },
         ],
@@ -59,7 +61,7 @@ export const PARTITIONS = [
     endian: 'be',
     signatures: [{ checks: [{ at: 0, ascii: 'ER' }, { u16: 2, oneOf: [512, 1024, 2048, 4096] }, { at: { u16: 2 }, ascii: 'PM' }] }],
     fields: { blockSize: { u16: 2 }, details: { entries: { u32: { add: [{ u16: 2 }, 4] } } } },
-    aka: { blkid: 'mac' },
+    aka: { blkid: 'mac', parted: 'mac' },
   },
   {
     id: 'bsd',
@@ -103,7 +105,7 @@ export const PARTITIONS = [
       fields: { blockSize: { u32: 16 }, details: { block: i } },
     })),
     refine: 'amigaBlockChecksum',
-    aka: { file: 'Amiga' },
+    aka: { parted: 'amiga' },
   },
   {
     id: 'aix',

@@ -58,7 +58,7 @@ export const VOLUMES = [
       ),
     ],
     fields: { uuid: { at: 168, len: 40, format: 'text' } },
-    aka: { blkid: 'crypto_LUKS', file: 'LUKS encrypted file' },
+    aka: { blkid: 'crypto_LUKS', qemu: 'luks', file: 'LUKS encrypted file' },
   },
   {
     id: 'lvm2',
@@ -108,16 +108,15 @@ export const VOLUMES = [
     name: 'ZFS pool member',
     // Four 256 KiB labels (two at the start, two at the end); each has an XDR nvlist
     // at +16 KiB and an uberblock ring at +128 KiB (magic 0x00bab10c, either order).
-    signatures: [0, 0x40000, { end: 0x80000 }, { end: 0x40000 }].map(
-      (base): Signature => ({
-        base,
-        checks: [
-          { minSize: 64 << 20 },
-          { u8: 0x4000, is: 1 },
-          { u8: 0x4001, max: 1 },
-          { any: [{ u64le: 0x20000, is: 0x00bab10c }, { u64be: 0x20000, is: 0x00bab10c }] },
-        ],
-      }),
+    signatures: [0, 0x40000, { end: 0x80000 }, { end: 0x40000 }].flatMap((base) =>
+      (['le', 'be'] as const).map(
+        (endian): Signature => ({
+          base,
+          endian,
+          checks: [{ minSize: 64 << 20 }, { u8: 0x4000, is: 1 }, { u8: 0x4001, max: 1 }, { u64: 0x20000, is: 0x00bab10c }],
+          fields: { version: { u64: 0x20008 } },
+        }),
+      ),
     ),
     aka: { blkid: 'zfs_member' },
   },
