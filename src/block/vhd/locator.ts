@@ -4,7 +4,7 @@
  * UTF-16LE) are what Windows writes; MacX holds a file:// URL in UTF-8;
  * the old ANSI Wi2r/Wi2k are read as Latin-1. The parent's Unicode name
  * (no path) is the last resort. Windows separators become '/'; the host
- * resolves and confines the names.
+ * resolves and confines the names. Each distinct name is tried once.
  */
 import { BinaryReader } from '../../binary/reader.js';
 import { corrupt } from '../corrupt.js';
@@ -36,9 +36,10 @@ export async function parentCandidates(file: BlockDevice, h: DynamicHeader): Pro
     else if (l.platformCode === 'MacX') name = fileUrlPath(r.utf8(0, bytes.length));
     else name = r.ascii(0, bytes.length);
     name = windowsToSlashes(name);
-    if (name) out.push({ platformCode: l.platformCode, name });
+    if (name && !out.some((c) => c.name === name)) out.push({ platformCode: l.platformCode, name });
   }
-  if (h.parentUnicodeName) out.push({ platformCode: 'parentUnicodeName', name: windowsToSlashes(h.parentUnicodeName) });
+  const last = windowsToSlashes(h.parentUnicodeName);
+  if (last && !out.some((c) => c.name === last)) out.push({ platformCode: 'parentUnicodeName', name: last });
   return out;
 }
 
