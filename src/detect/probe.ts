@@ -37,6 +37,8 @@ export async function probe(device: BlockDevice, options: ProbeOptions = {}): Pr
 async function probeNode(device: BlockDevice, selector: string, partition: Partition | undefined, depth: number, maxDepth: number): Promise<ProbeNode> {
   const node: ProbeNode = { selector, device, contents: [], children: [], errors: [] };
   if (partition) node.partition = partition;
+  // An MBR extended partition only holds the EBR chain, whose logical partitions the table already lists.
+  if (partition?.flags?.includes('extended')) return node;
   let found: Identification[] = [];
   try {
     found = await identify(device, { all: true });
