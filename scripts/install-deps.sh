@@ -9,6 +9,7 @@ PACKAGES="
   squashfs-tools erofs-utils xorriso genisoimage udftools isolinux
   cryptsetup-bin lvm2
   cpio p7zip-full zip zstd xz-utils lz4 bzip2
+  file genromfs nilfs-tools hfsutils apfsprogs makefs ocfs2-tools gfs2-utils bcache-tools lzip lzop ncompress arj gcab libarchive-tools
   nginx-light
 "
 SUDO=""
