@@ -107,6 +107,14 @@ export class Refcounts {
     if (offset + this.clusterSize > this.file.size) {
       throw corrupt(F, `refcount table entry ${ti}`, this.tableOffset + ti * 8, `refcount block at 0x${offset.toString(16)} lies beyond the end of the file`);
     }
+    // Updating a "block" that is really the table or the L1 table would destroy them.
+    const h = this.header;
+    if (
+      (offset < this.tableOffset + this.tableBytes && offset + this.clusterSize > this.tableOffset) ||
+      (offset < h.l1_table_offset + h.l1_size * 8 && offset + this.clusterSize > h.l1_table_offset)
+    ) {
+      throw corrupt(F, `refcount table entry ${ti}`, this.tableOffset + ti * 8, `refcount block at 0x${offset.toString(16)} overlaps the refcount table or the L1 table`);
+    }
     return { offset, bytes: await this.blocks.get(offset) };
   }
 
