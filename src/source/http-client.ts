@@ -6,6 +6,7 @@
  * backoff, and a retry resumes at the first byte not yet received.
  */
 import { FsError } from '../errors.js';
+import type { CloseSignal } from './close-signal.js';
 import { exchange, type Exchange, type FetchFunction, type RequestContext } from './http-request.js';
 import {
   ifRangeValue,
@@ -25,7 +26,7 @@ export interface RangeClientOptions {
   timeoutMs: number;
   retry: RetryPolicy;
   /** Aborts every request and backoff wait when the device closes. */
-  signal: AbortSignal;
+  closing: CloseSignal;
 }
 
 /** What a probe learnt about the resource. */
@@ -60,7 +61,7 @@ export class RangeClient {
     // Content-Range counts the bytes as stored; a compressed answer would not match it.
     if (!Object.keys(this.headers).some((k) => k.toLowerCase() === 'accept-encoding')) this.headers['Accept-Encoding'] = 'identity';
     this.retry = options.retry;
-    this.ctx = { fetch: options.fetch, timeoutMs: options.timeoutMs, signal: options.signal };
+    this.ctx = { fetch: options.fetch, timeoutMs: options.timeoutMs, closing: options.closing };
   }
 
   /** The URL for messages: where redirects ended once known, else the one given. */
@@ -75,7 +76,7 @@ export class RangeClient {
    * whose Content-Range carries the total and proves ranges work.
    */
   async probe(): Promise<ResourceInfo> {
-    const head = await withRetries(this.retry, `${this.url}: HEAD`, () => this.tryHead(), { signal: this.ctx.signal });
+    const head = await withRetries(this.retry, `${this.url}: HEAD`, () => this.tryHead(), { closing: this.ctx.closing });
     let info: ResourceInfo;
     if (head && head.size !== undefined && head.acceptRanges?.trim().toLowerCase() === 'bytes') {
       info = { size: head.size, finalUrl: head.finalUrl, validators: head.validators, acceptRanges: head.acceptRanges };
@@ -83,7 +84,7 @@ export class RangeClient {
       if (head?.acceptRanges?.trim().toLowerCase() === 'none') {
         throw new FsError('EOPNOTSUPP', `${head.finalUrl}: server does not support Range requests (Accept-Ranges: none); download the file first`);
       }
-      const probe = await withRetries(this.retry, `${this.url}: bytes=0-0`, () => this.tryRangeProbe(), { signal: this.ctx.signal });
+      const probe = await withRetries(this.retry, `${this.url}: bytes=0-0`, () => this.tryRangeProbe(), { closing: this.ctx.closing });
       info = { ...probe, acceptRanges: head?.acceptRanges ?? probe.acceptRanges };
     }
     this.info = info;
@@ -178,7 +179,7 @@ export class RangeClient {
           ex.close();
         }
       },
-      { signal: this.ctx.signal },
+      { closing: this.ctx.closing },
     );
   }
 

@@ -5,6 +5,7 @@
  * into "try again" (TransientError) and "final" (FsError).
  */
 import { FsError } from '../errors.js';
+import type { CloseSignal } from './close-signal.js';
 import { TransientError } from './retry.js';
 
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
@@ -13,8 +14,8 @@ export interface RequestContext {
   fetch: FetchFunction;
   /** Milliseconds without progress (no headers, no body bytes) before giving up on an attempt. */
   timeoutMs: number;
-  /** Aborts when the device closes. */
-  signal: AbortSignal;
+  /** Closes when the device does: every exchange aborts. */
+  closing: CloseSignal;
 }
 
 /** Abort reasons, told apart from the aborts of `fetch` itself. */
@@ -29,8 +30,6 @@ export class Exchange {
   private readonly touch: () => void;
   private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   private ended = false;
-  /** Rejects when the exchange is aborted (timeout, close, cancel). */
-  private readonly aborted: Promise<never>;
 
   constructor(response: Response, controller: AbortController, ctx: RequestContext, touch: () => void, stopTimer: () => void) {
     this.response = response;
@@ -38,12 +37,10 @@ export class Exchange {
     this.ctx = ctx;
     this.touch = touch;
     this.stopTimer = stopTimer;
-    const signal = controller.signal;
-    this.aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
-    this.aborted.catch(() => {});
+    // Node 20's fetch can leave a read pending forever when the abort lands
+    // after the last body byte but before the end; cancelling the reader
+    // settles it (as done), and next() then reports the abort.
+    controller.signal.addEventListener('abort', () => void this.reader?.cancel(controller.signal.reason).catch(() => {}), { once: true });
   }
 
   /** The next piece of the body, or undefined at its end. */
@@ -53,13 +50,13 @@ export class Exchange {
     this.touch();
     let r: ReadableStreamReadResult<Uint8Array>;
     try {
-      // Node 20's fetch can leave a read pending forever when the abort lands
-      // after the last body byte but before the end: the race settles it.
-      r = await Promise.race([this.reader.read(), this.aborted]);
+      r = await this.reader.read();
     } catch (e) {
       throw classifyFailure(e, this.controller.signal, this.ctx);
     }
     this.touch();
+    const signal = this.controller.signal;
+    if (signal.aborted) throw classifyFailure(signal.reason, signal, this.ctx);
     if (r.done) this.ended = true;
     return r.done ? undefined : r.value;
   }
@@ -79,10 +76,9 @@ export class Exchange {
 
 /** Sends one request; the caller must `close()` the exchange. */
 export async function exchange(ctx: RequestContext, url: string, init: RequestInit): Promise<Exchange> {
-  if (ctx.signal.aborted) throw closedError(ctx);
+  if (ctx.closing.closed) throw closedError(ctx);
   const controller = new AbortController();
-  const onClose = () => controller.abort(ctx.signal.reason);
-  ctx.signal.addEventListener('abort', onClose, { once: true });
+  const unsubscribe = ctx.closing.subscribe((reason) => controller.abort(reason));
 
   // One timer per exchange, re-armed lazily: touching only records the time.
   let last = Date.now();
@@ -95,7 +91,7 @@ export async function exchange(ctx: RequestContext, url: string, init: RequestIn
   timer = setTimeout(check, ctx.timeoutMs);
   const stopTimer = () => {
     clearTimeout(timer);
-    ctx.signal.removeEventListener('abort', onClose);
+    unsubscribe();
   };
 
   let response: Response;
@@ -109,7 +105,7 @@ export async function exchange(ctx: RequestContext, url: string, init: RequestIn
 }
 
 function closedError(ctx: RequestContext): FsError {
-  const reason = ctx.signal.reason;
+  const reason = ctx.closing.reason;
   return reason instanceof FsError ? reason : new FsError('ECANCELED', 'request cancelled: device closed');
 }
 
@@ -121,7 +117,7 @@ function closedError(ctx: RequestContext): FsError {
  */
 export function classifyFailure(e: unknown, signal: AbortSignal, ctx: RequestContext): FsError | TransientError {
   if (e instanceof FsError || e instanceof TransientError) return e;
-  if (ctx.signal.aborted) return closedError(ctx);
+  if (ctx.closing.closed) return closedError(ctx);
   if (signal.aborted && signal.reason === TIMED_OUT) return new TransientError('ETIMEDOUT', `no progress for ${ctx.timeoutMs} ms`);
   const code = causeCode(e);
   const text = describeFailure(e);

@@ -12,7 +12,8 @@
 import { FsError } from '../errors.js';
 import { checkRange, readOnlyError, type BlockDevice, type DeviceDescription } from '../block/device.js';
 import { formatSize } from '../util/units.js';
-import { BlockCache, type BlockCacheStats, type Pending } from './block-cache.js';
+import { CloseSignal } from './close-signal.js';
+import { BlockCache, type BlockCacheStats, type BlockWaiter, type PendingBlock } from './block-cache.js';
 import { RangeClient, type ResourceInfo } from './http-client.js';
 import type { FetchFunction } from './http-request.js';
 import { SequentialDetector } from './readahead.js';
@@ -60,11 +61,11 @@ export class HttpDevice implements BlockDevice {
   private readonly cache: BlockCache;
   private readonly detector: SequentialDetector;
   private readonly maxRequestBlocks: number;
-  private readonly closing: AbortController;
+  private readonly closing: CloseSignal;
   private closed = false;
   private readonly counters = { requests: 0, bytesFetched: 0 };
 
-  private constructor(client: RangeClient, info: ResourceInfo, closing: AbortController, cache: BlockCache, readaheadBytes: number, maxRequestBytes: number) {
+  private constructor(client: RangeClient, info: ResourceInfo, closing: CloseSignal, cache: BlockCache, readaheadBytes: number, maxRequestBytes: number) {
     this.client = client;
     this.info = info;
     this.url = info.finalUrl;
@@ -86,8 +87,8 @@ export class HttpDevice implements BlockDevice {
     const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     if (!Number.isInteger(retry.retries) || retry.retries < 0 || retry.retries > 100) throw new FsError('EINVAL', `http: retry.retries ${retry.retries} is not in 0..100`);
     const fetchFn = options.fetch ?? defaultFetch();
-    const closing = new AbortController();
-    const client = new RangeClient(String(url), { headers: options.headers ?? {}, fetch: fetchFn, timeoutMs, retry, signal: closing.signal });
+    const closing = new CloseSignal();
+    const client = new RangeClient(String(url), { headers: options.headers ?? {}, fetch: fetchFn, timeoutMs, retry, closing });
     const info = await client.probe();
     return new HttpDevice(client, info, closing, new BlockCache(blockSize, cacheBytes), readaheadBytes, maxRequestBytes);
   }
@@ -112,38 +113,54 @@ export class HttpDevice implements BlockDevice {
     const window = this.detector.onRead(offset, buf.length);
     const lastWanted = window > 0 ? Math.min(this.blockCount - 1, Math.floor((end + window - 1) / bs)) : last;
 
-    // Copies the part of block b that overlaps this read.
+    // Blocks not cached are copied by a waiter when they arrive; the read ends when none is left.
+    let outstanding = 0;
+    let settle!: (error?: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error === undefined ? resolve() : reject(error));
+    });
     const copy = (b: number, data: Uint8Array) => {
       const blockStart = b * bs;
       const from = Math.max(offset, blockStart);
       const to = Math.min(end, blockStart + data.length);
       buf.set(data.subarray(from - blockStart, to - blockStart), from - offset);
     };
+    const waiterFor = (b: number): BlockWaiter => {
+      outstanding++;
+      return (error, data) => {
+        if (error !== undefined) return settle(error);
+        try {
+          copy(b, data!);
+        } catch (e) {
+          return settle(new FsError('EIO', `${this.url}: copying block ${b}: ${String(e)}`)); // the caller's buffer went away
+        }
+        if (--outstanding === 0) settle();
+      };
+    };
 
-    const waits: Promise<void>[] = [];
     let runStart = -1;
     for (let b = first; b <= last; b++) {
       const data = this.cache.get(b);
-      const pending = data ? undefined : this.cache.inFlight(b);
-      if (!data && !pending) {
+      const inFlight = !data && this.cache.has(b);
+      if (!data && !inFlight) {
         if (runStart < 0) runStart = b;
         continue;
       }
       if (runStart >= 0) {
-        waits.push(...this.fetchRun(runStart, b - 1, first, last, copy));
+        this.fetchRun(runStart, b - 1, first, last, waiterFor);
         runStart = -1;
       }
       if (data) copy(b, data);
-      else waits.push(pending!.then((d) => copy(b, d)));
+      else this.cache.wait(b, waiterFor(b));
     }
     if (runStart >= 0) {
       // The last run of a sequential read reaches into the readahead window: one request for both.
       let runEnd = last;
       while (runEnd < lastWanted && !this.cache.has(runEnd + 1)) runEnd++;
-      waits.push(...this.fetchRun(runStart, runEnd, first, last, copy));
+      this.fetchRun(runStart, runEnd, first, last, waiterFor);
     }
     if (window > 0) this.readahead(last + 1, lastWanted);
-    await Promise.all(waits);
+    if (outstanding > 0) await done;
   }
 
   private get blockCount(): number {
@@ -162,36 +179,30 @@ export class HttpDevice implements BlockDevice {
     let runEnd = b;
     while (runEnd + 1 <= to && !this.cache.has(runEnd + 1)) runEnd++;
     if (b > to || (runEnd - b + 1) * 2 < to - from + 1) return;
-    this.fetchRun(b, runEnd, -1, -1, () => {});
+    this.fetchRun(b, runEnd, -1, -1, () => () => {});
   }
 
   /**
    * Starts fetching blocks [startBlock, endBlock], split into requests of at
-   * most maxRequestBlocks, and returns the waits of those inside [first, last]
-   * (the caller's read), each copying its block when it arrives.
+   * most maxRequestBlocks; blocks inside [first, last] (the caller's read)
+   * get a waiter from `waiterFor`.
    */
-  private fetchRun(startBlock: number, endBlock: number, first: number, last: number, copy: (b: number, data: Uint8Array) => void): Promise<void>[] {
-    const waits: Promise<void>[] = [];
+  private fetchRun(startBlock: number, endBlock: number, first: number, last: number, waiterFor: (b: number) => BlockWaiter): void {
     for (let s = startBlock; s <= endBlock; s += this.maxRequestBlocks) {
       const e = Math.min(endBlock, s + this.maxRequestBlocks - 1);
-      const pendings: Pending[] = [];
-      for (let b = s; b <= e; b++) {
-        const p = this.cache.begin(b);
-        pendings.push(p);
-        if (b >= first && b <= last) waits.push(p.promise.then((d) => copy(b, d)));
-      }
+      const pendings: PendingBlock[] = [];
+      for (let b = s; b <= e; b++) pendings.push(this.cache.begin(b, b >= first && b <= last ? waiterFor(b) : undefined));
       void this.fetchBlocks(s, pendings);
     }
-    return waits;
   }
 
   /** One range request filling consecutive blocks from `startBlock`; never rejects (failures go to the blocks' waiters). */
-  private async fetchBlocks(startBlock: number, pendings: Pending[]): Promise<void> {
+  private async fetchBlocks(startBlock: number, pendings: PendingBlock[]): Promise<void> {
     const bs = this.cache.blockSize;
     const start = startBlock * bs;
     const end = Math.min(this.size, (startBlock + pendings.length) * bs);
     let index = 0;
-    let block = new Uint8Array(Math.min(bs, end - start));
+    let block = this.cache.allocate(Math.min(bs, end - start));
     let filled = 0;
     this.counters.requests++;
     try {
@@ -207,8 +218,7 @@ export class HttpDevice implements BlockDevice {
           if (filled === block.length && index < pendings.length - 1) {
             pendings[index]!.resolve(block);
             index++;
-            const blockStart = start + index * bs;
-            block = new Uint8Array(Math.min(bs, end - blockStart));
+            block = this.cache.allocate(Math.min(bs, end - (start + index * bs)));
             filled = 0;
           }
         }
@@ -231,7 +241,7 @@ export class HttpDevice implements BlockDevice {
     if (this.closed) return;
     this.closed = true;
     const error = new FsError('ECANCELED', `${this.url}: device closed while reading`);
-    this.closing.abort(error);
+    this.closing.close(error);
     this.cache.clear(error);
   }
 

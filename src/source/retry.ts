@@ -7,6 +7,7 @@
  * TransientError becomes an FsError with its errno, naming what was tried.
  */
 import { FsError, type ErrnoCode } from '../errors.js';
+import type { CloseSignal } from './close-signal.js';
 
 export interface RetryPolicy {
   /** Attempts after the first (0: no retries). */
@@ -52,22 +53,21 @@ export function backoffDelay(policy: RetryPolicy, retry: number, random: () => n
   return Math.max(jittered, Math.min(retryAfterMs, policy.maxRetryAfterMs));
 }
 
-/** Resolves after `ms`, or rejects with `signal.reason` as soon as the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or rejects with the close reason as soon as `closing` closes. */
+export function sleep(ms: number, closing?: CloseSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
+    if (closing?.closed) {
+      reject(closing.reason);
       return;
     }
-    const onAbort = () => {
+    const unsubscribe = closing?.subscribe((reason) => {
       clearTimeout(timer);
-      reject(signal!.reason);
-    };
+      reject(reason);
+    });
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -80,7 +80,7 @@ export async function withRetries<T>(
   policy: RetryPolicy,
   what: string,
   attempt: (n: number) => Promise<T>,
-  options: { signal?: AbortSignal; random?: () => number } = {},
+  options: { closing?: CloseSignal; random?: () => number } = {},
 ): Promise<T> {
   for (let n = 0; ; n++) {
     try {
@@ -91,7 +91,7 @@ export async function withRetries<T>(
         const tries = n + 1;
         throw new FsError(e.code, `${what}: ${e.message} (gave up after ${tries} attempt${tries === 1 ? '' : 's'})`, { cause: e });
       }
-      await sleep(backoffDelay(policy, n + 1, options.random, e.retryAfterMs), options.signal);
+      await sleep(backoffDelay(policy, n + 1, options.random, e.retryAfterMs), options.closing);
     }
   }
 }
