@@ -25,8 +25,10 @@ import {
 } from './header.js';
 import { descriptorText } from './descriptor.js';
 
-/** Compressed grains of a 1 MiB grain never come close to this; a bigger marker size lies. */
+/** Grain marker: lba (u64) and size (u32) before the compressed bytes. */
 const MARKER_HEADER = 12;
+/** Compressed grains are read through windows of this size. */
+const READ_AHEAD = 1 << 20;
 
 export class SparseExtent {
   readonly header: SparseExtentHeader;
@@ -41,6 +43,7 @@ export class SparseExtent {
   private readonly grains: AsyncCache<number, Uint8Array>;
   private readonly compressed: boolean;
   private readonly markers: boolean;
+  private windows: Array<{ start: number; length: number; bytes: Promise<Uint8Array> }> = [];
 
   private constructor(file: BlockDevice, name: string, header: SparseExtentHeader, footerUsed: boolean) {
     this.file = file;
@@ -127,23 +130,38 @@ export class SparseExtent {
     return out;
   }
 
+  /**
+   * `n` bytes at `at`, served from a read-ahead window: compressed grains
+   * lie back to back, so one 1 MiB read feeds many of them, and grains asked
+   * for together (one large read) share the window while it is in flight.
+   */
+  private windowBytes(at: number, n: number): Promise<Uint8Array> {
+    for (const w of this.windows) {
+      if (at >= w.start && at + n <= w.start + w.length) return w.bytes.then((b) => b.subarray(at - w.start, at - w.start + n));
+    }
+    const length = Math.min(Math.max(n, READ_AHEAD), this.file.size - at);
+    if (length < n) return Promise.reject(corrupt('vmdk', `${this.name}: compressed grain`, at, `needs ${n} bytes, the file ends after ${this.file.size - at}`));
+    const bytes = readStructure(this.file, at, length, `vmdk: ${this.name}: compressed grains`);
+    this.windows.unshift({ start: at, length, bytes });
+    if (this.windows.length > 4) this.windows.pop();
+    return bytes.then((b) => b.subarray(0, n));
+  }
+
   /** A compressed grain: with markers, {lba u64, size u32} then zlib data; without, zlib data padded to sectors. */
   private async loadCompressed(at: number, grain: number): Promise<Uint8Array> {
     const what = `${this.name}: compressed grain ${grain}`;
     const room = this.file.size - at;
     let data: Uint8Array;
     if (this.markers) {
-      // One read usually covers marker and data; a second only for grains that barely compress.
-      const guess = Math.min(room, this.grainBytes + SECTOR);
-      const first = await readStructure(this.file, at, guess, `vmdk: ${what}`);
-      if (first.length < MARKER_HEADER) throw corrupt('vmdk', what, at, 'truncated grain marker');
-      const size = new DataView(first.buffer, first.byteOffset).getUint32(8, true);
+      const head = await this.windowBytes(at, MARKER_HEADER);
+      if (head.length < MARKER_HEADER) throw corrupt('vmdk', what, at, 'truncated grain marker');
+      const size = new DataView(head.buffer, head.byteOffset).getUint32(8, true);
       if (size === 0 || size > 2 * this.grainBytes + 4096 || MARKER_HEADER + size > room) {
         throw corrupt('vmdk', what, at, `grain marker size ${size} is impossible (grain ${this.grainBytes} bytes, ${room} bytes left in file)`);
       }
-      data = MARKER_HEADER + size <= first.length ? first.subarray(MARKER_HEADER, MARKER_HEADER + size) : await readStructure(this.file, at + MARKER_HEADER, size, `vmdk: ${what}`);
+      data = (await this.windowBytes(at, MARKER_HEADER + size)).subarray(MARKER_HEADER);
     } else {
-      data = await readStructure(this.file, at, Math.min(room, 2 * this.grainBytes), `vmdk: ${what}`);
+      data = await this.windowBytes(at, Math.min(room, 2 * this.grainBytes));
     }
     try {
       return await getCodec('zlib', 'vmdk')(data, this.grainBytes, { partial: !this.markers });
