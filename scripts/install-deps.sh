@@ -6,7 +6,7 @@ PACKAGES="
   qemu-utils python3 python3-libvhdi python3-vmdkstream
   fdisk gdisk parted util-linux
   e2fsprogs dosfstools mtools exfatprogs ntfs-3g btrfs-progs xfsprogs f2fs-tools jfsutils reiserfsprogs
-  squashfs-tools erofs-utils xorriso genisoimage udftools isolinux
+  squashfs-tools attr erofs-utils xorriso genisoimage udftools isolinux
   cryptsetup-bin lvm2
   cpio p7zip-full zip zstd xz-utils lz4 bzip2
   file genromfs nilfs-tools hfsutils apfsprogs makefs ocfs2-tools gfs2-utils bcache-tools lzip lzop ncompress arj gcab libarchive-tools
