@@ -10,6 +10,9 @@
 import { FsError } from '../../errors.js';
 import { checkRange, readOnlyError, type BlockDevice, type BlockStatus, type DeviceDescription } from '../device.js';
 
+/** Underlying reads and decodes one `read` keeps going at once. */
+const MAX_JOBS_IN_FLIGHT = 64;
+
 export type Run =
   /** `length` stored bytes at `fileOffset` of `file`. */
   | { kind: 'data'; length: number; file: BlockDevice; fileOffset: number }
@@ -91,6 +94,8 @@ export abstract class MappedDevice implements BlockDevice {
         else jobs.push(run.load().then((bytes) => copyOut(this.format, part, bytes, run.offset)));
       }
       done += n;
+      // Bound the work in flight (a 1 GiB read of compressed grains must not inflate 16384 at once).
+      if (jobs.length >= MAX_JOBS_IN_FLIGHT) await settle(jobs.splice(0));
     }
     flushPending();
     await settle(jobs);
