@@ -5,3 +5,5 @@
 import './node/codecs.js';
 export * from './core.js';
 export { FileDevice, type FileDeviceOptions } from './node/file-device.js';
+export { openImage, resolveRelated, type OpenImageOptions, type OpenedImage } from './node/open-image.js';
+export { parseAddress, formatAddress, type Address } from './node/address.js';
