@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import type { InfoNode, InfoReport } from '../../src/detect/report.js';
 import { fixture, repoRoot } from '../helpers/fixtures.js';
-import { needTools, run } from '../helpers/tools.js';
+import { needRoot, needTools, run } from '../helpers/tools.js';
 import { needNginx, startNginx } from '../helpers/nginx.js';
 
 const skip = needTools('qemu-img', 'sfdisk', 'blkid', 'mkfs.fat', 'mke2fs', 'mkswap', 'xorriso');
@@ -185,6 +185,19 @@ test('info over HTTP gives the same report as the local file', { skip: skip ?? n
     assert.equal(remote.container?.summary, local.container?.summary);
   } finally {
     await nginx.stop();
+  }
+});
+
+test('info on a block device (a loop device) gives the same tree as on the file', { skip: skip ?? needRoot('a loop device') ?? needTools('losetup') }, async () => {
+  const raw = await rawOf(sample);
+  const loop = (await run('losetup', ['-f', '--show', '-r', raw])).trim();
+  try {
+    const viaDevice = await infoJson(loop);
+    const viaFile = await infoJson(raw);
+    assert.equal(viaDevice.size, viaFile.size);
+    assert.deepEqual(viaDevice.node, viaFile.node);
+  } finally {
+    await run('losetup', ['-d', loop]);
   }
 });
 
