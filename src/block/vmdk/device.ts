@@ -83,7 +83,7 @@ export class VmdkDevice extends MappedDevice {
     const files = this.extents.flatMap((e) => (e.kind === 'zero' ? [] : [e.name]));
     details.extentFiles = files;
     let summary = `vmdk ${this.info.createType}, ${formatSize(this.size)} virtual`;
-    if (this.info.parentHint) summary += `, parent ${this.info.parentHint}`;
+    if (this.info.parentHint) summary += `, parent ${this.info.parentName ?? this.info.parentHint}`;
     const d: DeviceDescription = { format: 'vmdk', summary, details };
     if (this.info.parentDescription) d.backing = { ...this.info.parentDescription, ...(this.info.parentName ? { name: this.info.parentName } : {}) };
     if (this.info.warnings.length) d.warnings = [...this.info.warnings];
