@@ -24,6 +24,7 @@ export interface RangeClientOptions {
   headers: Record<string, string>;
   fetch: FetchFunction;
   timeoutMs: number;
+  minBytesPerSecond: number;
   retry: RetryPolicy;
   /** Aborts every request and backoff wait when the device closes. */
   closing: CloseSignal;
@@ -61,7 +62,7 @@ export class RangeClient {
     // Content-Range counts the bytes as stored; a compressed answer would not match it.
     if (!Object.keys(this.headers).some((k) => k.toLowerCase() === 'accept-encoding')) this.headers['Accept-Encoding'] = 'identity';
     this.retry = options.retry;
-    this.ctx = { fetch: options.fetch, timeoutMs: options.timeoutMs, closing: options.closing };
+    this.ctx = { fetch: options.fetch, timeoutMs: options.timeoutMs, minBytesPerSecond: options.minBytesPerSecond, closing: options.closing };
   }
 
   /** The URL for messages: where redirects ended once known, else the one given. */
@@ -162,7 +163,7 @@ export class RangeClient {
         const extra: Record<string, string> = { Range: range };
         const ifRange = ifRangeValue(info.validators);
         if (ifRange !== undefined) extra['If-Range'] = ifRange;
-        const ex = await this.send(this.requestUrl, 'GET', extra);
+        const ex = await this.send(this.requestUrl, 'GET', extra, end - pos);
         try {
           this.checkRangeAnswer(ex.response, info, pos, end, range);
           for (;;) {
@@ -218,8 +219,8 @@ export class RangeClient {
     return this.changed;
   }
 
-  private send(url: string, method: string, extra: Record<string, string>): Promise<Exchange> {
-    return exchange(this.ctx, url, { method, headers: { ...this.headers, ...extra } });
+  private send(url: string, method: string, extra: Record<string, string>, expectedBytes = 0): Promise<Exchange> {
+    return exchange(this.ctx, url, { method, headers: { ...this.headers, ...extra } }, expectedBytes);
   }
 
   /**

@@ -244,6 +244,28 @@ describe('HttpDevice: hostile servers', () => {
     assert.ok(Date.now() - t0 < 3000);
   });
 
+  test('a body trickling just inside the idle timeout → ETIMEDOUT once slower than the minimum rate', async () => {
+    withGet((req) => {
+      const [a, b] = asked(req);
+      const whole = partial(a, b);
+      return (socket: Socket) => {
+        const headEnd = Buffer.from(whole).indexOf('\r\n\r\n') + 4;
+        socket.write(whole.subarray(0, headEnd));
+        let at = headEnd;
+        const drip = setInterval(() => {
+          if (socket.destroyed || at >= whole.length) return clearInterval(drip);
+          socket.write(whole.subarray(at, ++at));
+        }, 50);
+        socket.on('close', () => clearInterval(drip));
+      };
+    });
+    const dev = await HttpDevice.open(srv.url, { ...opts, blockSize: 4096, minBytesPerSecond: 16384 });
+    const t0 = Date.now();
+    await expectError(dev.read(new Uint8Array(10), 0), 'ETIMEDOUT', /bytes=0-4095: transfer slower than 16384 bytes\/s \(gave up after 2 attempts\)/);
+    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    await dev.close();
+  });
+
   test('redirect loop → EIO', async () => {
     srv.responder = () => 'HTTP/1.1 302 Found\r\nLocation: /img\r\nContent-Length: 0\r\n\r\n';
     await expectError(HttpDevice.open(srv.url, opts), 'EIO');

@@ -14,12 +14,19 @@ export interface RequestContext {
   fetch: FetchFunction;
   /** Milliseconds without progress (no headers, no body bytes) before giving up on an attempt. */
   timeoutMs: number;
+  /**
+   * An attempt may also take no longer than timeoutMs plus its size at this
+   * rate: a server trickling a byte just inside every timeout would
+   * otherwise hold a read for days.
+   */
+  minBytesPerSecond: number;
   /** Closes when the device does: every exchange aborts. */
   closing: CloseSignal;
 }
 
 /** Abort reasons, told apart from the aborts of `fetch` itself. */
 const TIMED_OUT = Symbol('timed out');
+const TOO_SLOW = Symbol('too slow');
 const CANCELLED = Symbol('cancelled');
 
 export class Exchange {
@@ -75,7 +82,7 @@ export class Exchange {
 }
 
 /** Sends one request; the caller must `close()` the exchange. */
-export async function exchange(ctx: RequestContext, url: string, init: RequestInit): Promise<Exchange> {
+export async function exchange(ctx: RequestContext, url: string, init: RequestInit, expectedBytes = 0): Promise<Exchange> {
   if (ctx.closing.closed) throw closedError(ctx);
   const controller = new AbortController();
   const unsubscribe = ctx.closing.subscribe((reason) => controller.abort(reason));
@@ -83,10 +90,13 @@ export async function exchange(ctx: RequestContext, url: string, init: RequestIn
   // One timer per exchange, re-armed lazily: touching only records the time.
   let last = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = last + ctx.timeoutMs + (expectedBytes / ctx.minBytesPerSecond) * 1000;
   const check = () => {
-    const idle = Date.now() - last;
+    const now = Date.now();
+    const idle = now - last;
     if (idle >= ctx.timeoutMs) controller.abort(TIMED_OUT);
-    else timer = setTimeout(check, ctx.timeoutMs - idle);
+    else if (now >= deadline) controller.abort(TOO_SLOW);
+    else timer = setTimeout(check, Math.min(ctx.timeoutMs - idle, deadline - now));
   };
   timer = setTimeout(check, ctx.timeoutMs);
   const stopTimer = () => {
@@ -119,6 +129,7 @@ export function classifyFailure(e: unknown, signal: AbortSignal, ctx: RequestCon
   if (e instanceof FsError || e instanceof TransientError) return e;
   if (ctx.closing.closed) return closedError(ctx);
   if (signal.aborted && signal.reason === TIMED_OUT) return new TransientError('ETIMEDOUT', `no progress for ${ctx.timeoutMs} ms`);
+  if (signal.aborted && signal.reason === TOO_SLOW) return new TransientError('ETIMEDOUT', `transfer slower than ${ctx.minBytesPerSecond} bytes/s`);
   const code = causeCode(e);
   const text = describeFailure(e);
   if (code === 'ECONNREFUSED') return new TransientError('ECONNREFUSED', text);

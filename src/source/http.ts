@@ -32,6 +32,8 @@ export interface HttpDeviceOptions {
   maxRequestBytes?: number;
   /** Milliseconds without progress before an attempt fails (default 30 s). */
   timeoutMs?: number;
+  /** An attempt also fails if slower than this on average, after timeoutMs of grace (default 16 KiB/s). */
+  minBytesPerSecond?: number;
   /** Retry count and backoff (defaults: 5 retries, 250 ms doubling to 10 s, Retry-After up to 30 s). */
   retry?: Partial<RetryPolicy>;
   /** The fetch to use (default the global one); tests and browsers may pass their own. */
@@ -41,6 +43,8 @@ export interface HttpDeviceOptions {
 export interface HttpDeviceStats extends BlockCacheStats {
   /** Range requests started (not counting retries, HEAD or the probe). */
   requests: number;
+  /** Range requests not finished yet (readahead included). */
+  inFlight: number;
   /** Body bytes received. */
   bytesFetched: number;
   /** Bytes held by the cache now. */
@@ -63,7 +67,7 @@ export class HttpDevice implements BlockDevice {
   private readonly maxRequestBlocks: number;
   private readonly closing: CloseSignal;
   private closed = false;
-  private readonly counters = { requests: 0, bytesFetched: 0 };
+  private readonly counters = { requests: 0, inFlight: 0, bytesFetched: 0 };
 
   private constructor(client: RangeClient, info: ResourceInfo, closing: CloseSignal, cache: BlockCache, readaheadBytes: number, maxRequestBytes: number) {
     this.client = client;
@@ -84,11 +88,12 @@ export class HttpDevice implements BlockDevice {
     const readaheadBytes = positive('readaheadBytes', options.readaheadBytes ?? Math.min(16 * MiB, Math.floor(cacheBytes / 4)), 0, 2 ** 40);
     const maxRequestBytes = positive('maxRequestBytes', options.maxRequestBytes ?? Math.max(blockSize, 32 * MiB), blockSize, 2 ** 40);
     const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 30_000, 1, 2 ** 31 - 1);
+    const minBytesPerSecond = positive('minBytesPerSecond', options.minBytesPerSecond ?? 16 * KiB, 1, 2 ** 40);
     const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     if (!Number.isInteger(retry.retries) || retry.retries < 0 || retry.retries > 100) throw new FsError('EINVAL', `http: retry.retries ${retry.retries} is not in 0..100`);
     const fetchFn = options.fetch ?? defaultFetch();
     const closing = new CloseSignal();
-    const client = new RangeClient(String(url), { headers: options.headers ?? {}, fetch: fetchFn, timeoutMs, retry, closing });
+    const client = new RangeClient(String(url), { headers: options.headers ?? {}, fetch: fetchFn, timeoutMs, minBytesPerSecond, retry, closing });
     const info = await client.probe();
     return new HttpDevice(client, info, closing, new BlockCache(blockSize, cacheBytes), readaheadBytes, maxRequestBytes);
   }
@@ -205,6 +210,7 @@ export class HttpDevice implements BlockDevice {
     let block = this.cache.allocate(Math.min(bs, end - start));
     let filled = 0;
     this.counters.requests++;
+    this.counters.inFlight++;
     try {
       await this.client.readRange(start, end, (chunk) => {
         this.counters.bytesFetched += chunk.length;
@@ -227,6 +233,8 @@ export class HttpDevice implements BlockDevice {
     } catch (e) {
       const error = e instanceof FsError ? e : new FsError('EIO', `${this.url}: ${String(e)}`, { cause: e });
       for (let i = index; i < pendings.length; i++) pendings[i]!.reject(error);
+    } finally {
+      this.counters.inFlight--;
     }
   }
 
