@@ -331,13 +331,13 @@ describe('HttpDevice: failures and retries', () => {
   });
 
   test('429 with Retry-After is honoured (within the cap)', async () => {
-    await withServer({ failFirst: 1, failStatus: 429, retryAfter: '1' }, async (s) => {
+    await withServer({ failFirst: 1, failStatus: 429, retryAfter: '5' }, async (s) => {
       const dev = await HttpDevice.open(s.url, { ...fast, retry: { baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 250 } });
       const t0 = Date.now();
       sameBytes(await readAt(dev, 0, 10), content.subarray(0, 10), 'after 429');
       const waited = Date.now() - t0;
       assert.ok(waited >= 240, `waited only ${waited} ms`);
-      assert.ok(waited < 900, `waited ${waited} ms: cap not applied`);
+      assert.ok(waited < 3000, `waited ${waited} ms: cap not applied`);
       await dev.close();
     });
   });
@@ -379,7 +379,7 @@ describe('HttpDevice: failures and retries', () => {
       const t0 = Date.now();
       const e = await rejectsWith(readAt(dev, 0, 10), 'ETIMEDOUT');
       assert.match(e.message, /bytes=0-262143: no progress for 100 ms \(gave up after 2 attempts\)/);
-      assert.ok(Date.now() - t0 < 900);
+      assert.ok(Date.now() - t0 < 2000);
       await dev.close();
     });
   });
