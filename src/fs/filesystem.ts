@@ -128,8 +128,9 @@ export interface FileSystem {
   /**
    * Opens for I/O and returns a handle passed back to read/write/release.
    * Optional: drivers without per-open state omit it and get fh 0. `flags`
-   * are the O_* flags; O_CREAT/O_EXCL were handled by the caller, O_TRUNC
-   * is sent separately as setattr.
+   * are the O_* flags; O_CREAT/O_EXCL were handled by the caller. O_TRUNC
+   * is only a hint (the overlay skips copying data that is about to go):
+   * the truncation itself follows as setattr.
    */
   open?(ino: Ino, flags: number): Promise<number>;
   /** Reads up to buf.length bytes at `pos`; returns the count, short only at end of file. */

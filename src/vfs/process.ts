@@ -273,7 +273,7 @@ export class VfsProcess {
     let fh = 0;
     if (inode.isDir) {
       if (fs.opendir) fh = await fs.opendir(inode.ino);
-    } else if (fs.open) fh = await fs.open(inode.ino, flags & ~(O_CREAT | O_EXCL | O_TRUNC));
+    } else if (fs.open) fh = await fs.open(inode.ino, flags & ~(O_CREAT | O_EXCL));
     const file = this.newOpenFile(ref, flags, fh, path);
     if (flags & O_TRUNC && isReg(inode.attr.mode)) {
       try {

@@ -24,23 +24,35 @@ export class VfsTarget implements Target {
   readonly vfs: Vfs;
   readonly proc: VfsProcess;
   private readonly dir: string;
+  /** Set when paths are prefixed with `dir` instead of resolving from a cwd there (the directory may not exist yet). */
+  private readonly prefix: string;
 
-  private constructor(vfs: Vfs, proc: VfsProcess, dir: string, label: string) {
+  private constructor(vfs: Vfs, proc: VfsProcess, dir: string, label: string, prefix: string) {
     this.vfs = vfs;
     this.proc = proc;
     this.dir = dir;
     this.label = label;
+    this.prefix = prefix;
   }
 
   /** A target whose cwd is `dir` (absolute in the Vfs). */
   static async create(vfs: Vfs, dir: string, creds?: Creds, label = 'vfs'): Promise<VfsTarget> {
     const proc = vfs.process(creds ? { creds: { uid: creds.uid, gid: creds.gid, groups: creds.groups ?? [] } } : {});
     await proc.chdir(dir);
-    return new VfsTarget(vfs, proc, dir, label);
+    return new VfsTarget(vfs, proc, dir, label, '');
+  }
+
+  /** A target that prefixes every path with `dir` (which may not exist, like an overlay's upper directory before copy-up). */
+  static prefixed(vfs: Vfs, dir: string, label = 'vfs'): VfsTarget {
+    return new VfsTarget(vfs, vfs.process(), dir, label, dir + '/');
+  }
+
+  private p(path: string): string {
+    return this.prefix && path !== '' && !path.startsWith('/') ? this.prefix + path : path;
   }
 
   open(path: string, flags: number, mode?: number): Promise<number> {
-    return this.proc.open(path, flags, mode);
+    return this.proc.open(this.p(path), flags, mode);
   }
   close(fd: number): Promise<void> {
     return this.proc.close(fd);
@@ -66,13 +78,13 @@ export class VfsTarget implements Target {
     return this.proc.dup(fd);
   }
   async stat(path: string): Promise<TStat> {
-    return toTStat(await this.proc.stat(path));
+    return toTStat(await this.proc.stat(this.p(path)));
   }
   async lstat(path: string): Promise<TStat> {
-    return toTStat(await this.proc.lstat(path));
+    return toTStat(await this.proc.lstat(this.p(path)));
   }
   access(path: string, mode: number): Promise<void> {
-    return this.proc.access(path, mode);
+    return this.proc.access(this.p(path), mode);
   }
   async readdir(path: string): Promise<string[]> {
     return (await this.entries(path)).map(([n]) => n);
@@ -81,7 +93,7 @@ export class VfsTarget implements Target {
     return this.entries(path);
   }
   private async entries(path: string): Promise<Array<[string, string]>> {
-    const fd = await this.proc.open(path, O_RDONLY | O_DIRECTORY);
+    const fd = await this.proc.open(this.p(path), O_RDONLY | O_DIRECTORY);
     try {
       const out: Array<[string, string]> = [];
       for (;;) {
@@ -95,59 +107,59 @@ export class VfsTarget implements Target {
     }
   }
   readlink(path: string): Promise<string> {
-    return this.proc.readlink(path);
+    return this.proc.readlink(this.p(path));
   }
   async realpath(path: string): Promise<string> {
-    const real = await this.proc.realpath(path);
+    const real = await this.proc.realpath(this.p(path));
     return real === this.dir ? '.' : real.startsWith(this.dir + '/') ? real.slice(this.dir.length + 1) : real;
   }
   mkdir(path: string, mode = 0o777): Promise<void> {
-    return this.proc.mkdir(path, mode);
+    return this.proc.mkdir(this.p(path), mode);
   }
   rmdir(path: string): Promise<void> {
-    return this.proc.rmdir(path);
+    return this.proc.rmdir(this.p(path));
   }
   unlink(path: string): Promise<void> {
-    return this.proc.unlink(path);
+    return this.proc.unlink(this.p(path));
   }
   rename(from: string, to: string, flags = 0): Promise<void> {
-    return this.proc.rename(from, to, flags);
+    return this.proc.rename(this.p(from), this.p(to), flags);
   }
   link(from: string, to: string): Promise<void> {
-    return this.proc.link(from, to);
+    return this.proc.link(this.p(from), this.p(to));
   }
   symlink(target: string, path: string): Promise<void> {
-    return this.proc.symlink(target, path);
+    return this.proc.symlink(target, this.p(path));
   }
   mknod(path: string, mode: number, rdev = 0): Promise<void> {
-    return this.proc.mknod(path, mode, rdev);
+    return this.proc.mknod(this.p(path), mode, rdev);
   }
   chmod(path: string, mode: number): Promise<void> {
-    return this.proc.chmod(path, mode);
+    return this.proc.chmod(this.p(path), mode);
   }
   chown(path: string, uid: number, gid: number): Promise<void> {
-    return this.proc.chown(path, uid, gid);
+    return this.proc.chown(this.p(path), uid, gid);
   }
   lchown(path: string, uid: number, gid: number): Promise<void> {
-    return this.proc.lchown(path, uid, gid);
+    return this.proc.lchown(this.p(path), uid, gid);
   }
   truncate(path: string, length: number): Promise<void> {
-    return this.proc.truncate(path, length);
+    return this.proc.truncate(this.p(path), length);
   }
   utimens(path: string, atime: TTime, mtime: TTime, nofollow = false): Promise<void> {
-    return this.proc.utimens(path, timeArg(atime), timeArg(mtime), nofollow ? 0x100 : 0);
+    return this.proc.utimens(this.p(path), timeArg(atime), timeArg(mtime), nofollow ? 0x100 : 0);
   }
   getxattr(path: string, name: string, nofollow = false): Promise<Uint8Array> {
-    return this.proc.getxattr(path, name, !nofollow);
+    return this.proc.getxattr(this.p(path), name, !nofollow);
   }
   async listxattr(path: string, nofollow = false): Promise<string[]> {
-    return (await this.proc.listxattr(path, !nofollow)).sort();
+    return (await this.proc.listxattr(this.p(path), !nofollow)).sort();
   }
   setxattr(path: string, name: string, value: Uint8Array | string, flags = 0, nofollow = false): Promise<void> {
-    return this.proc.setxattr(path, name, bytes(value), flags, !nofollow);
+    return this.proc.setxattr(this.p(path), name, bytes(value), flags, !nofollow);
   }
   removexattr(path: string, name: string, nofollow = false): Promise<void> {
-    return this.proc.removexattr(path, name, !nofollow);
+    return this.proc.removexattr(this.p(path), name, !nofollow);
   }
   async umask(mask: number): Promise<number> {
     return this.proc.umask(mask);
