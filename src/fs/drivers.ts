@@ -5,6 +5,7 @@
  */
 import type { BlockDevice } from '../block/device.js';
 import type { FileSystem } from './filesystem.js';
+import { ext4Driver } from './ext4/index.js';
 
 export interface DriverOpenOptions {
   /** Open for writing; drivers without write support refuse with EROFS. */
@@ -25,7 +26,7 @@ export interface FileSystemDriver {
   open(device: BlockDevice, options?: DriverOpenOptions): Promise<FileSystem>;
 }
 
-export const FILESYSTEM_DRIVERS: FileSystemDriver[] = [];
+export const FILESYSTEM_DRIVERS: FileSystemDriver[] = [ext4Driver];
 
 export function driverFor(id: string): FileSystemDriver | undefined {
   return FILESYSTEM_DRIVERS.find((d) => d.ids.includes(id) || d.name === id);
