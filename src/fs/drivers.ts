@@ -5,6 +5,7 @@
  */
 import type { BlockDevice } from '../block/device.js';
 import type { FileSystem } from './filesystem.js';
+import { fatDriver } from './fat/index.js';
 import { ext4Driver } from './ext4/index.js';
 
 export interface DriverOpenOptions {
@@ -26,7 +27,7 @@ export interface FileSystemDriver {
   open(device: BlockDevice, options?: DriverOpenOptions): Promise<FileSystem>;
 }
 
-export const FILESYSTEM_DRIVERS: FileSystemDriver[] = [ext4Driver];
+export const FILESYSTEM_DRIVERS: FileSystemDriver[] = [fatDriver, ext4Driver];
 
 export function driverFor(id: string): FileSystemDriver | undefined {
   return FILESYSTEM_DRIVERS.find((d) => d.ids.includes(id) || d.name === id);
