@@ -214,7 +214,9 @@ export class VfsProcess {
       let created: { fh: number } | null = null;
       if (flags & O_CREAT) {
         if (flags & O_PATH) throw new FsError('EINVAL', 'O_PATH with O_CREAT');
-        if (last.trailingSlash || last.type !== 'normal') throw new FsError('EISDIR', 'cannot create a directory with open');
+        // Linux: '.', '..' and '/' exist (O_EXCL: EEXIST, else EISDIR); a trailing slash on a name is EISDIR.
+        if (last.type !== 'normal') throw new FsError(flags & O_EXCL ? 'EEXIST' : 'EISDIR', `'${path}' is a directory`);
+        if (last.trailingSlash) throw new FsError('EISDIR', 'cannot create a directory with open');
         for (;;) {
           ref = await w.lastRef(last);
           if (!ref) {

@@ -27,7 +27,7 @@ function typeName(d: fs.Dirent): string {
   return d.isFile() ? 'file' : d.isDirectory() ? 'dir' : d.isSymbolicLink() ? 'symlink' : 'other';
 }
 
-/** The operations, synchronous, on paths relative to `base` (joined without normalising). */
+/** The operations on paths relative to `base` (joined without normalising); node:fs calls are synchronous. */
 export class HostOps {
   readonly base: string;
   private readonly fds = new Set<number>();
@@ -102,8 +102,8 @@ export class HostOps {
   unlink(path: string): void {
     fs.unlinkSync(this.p(path));
   }
-  rename(from: string, to: string, flags = 0): void {
-    if (flags) sys.renameat2(this.p(from), this.p(to), flags);
+  async rename(from: string, to: string, flags = 0): Promise<void> {
+    if (flags) await sys.renameat2(this.p(from), this.p(to), flags);
     else fs.renameSync(this.p(from), this.p(to));
   }
   link(from: string, to: string): void {
@@ -112,8 +112,8 @@ export class HostOps {
   symlink(target: string, path: string): void {
     fs.symlinkSync(target, this.p(path));
   }
-  mknod(path: string, mode: number, rdev = 0): void {
-    sys.mknod(this.p(path), mode, rdev);
+  mknod(path: string, mode: number, rdev = 0): Promise<void> {
+    return sys.mknod(this.p(path), mode, rdev);
   }
   chmod(path: string, mode: number): void {
     fs.chmodSync(this.p(path), mode);
@@ -124,23 +124,23 @@ export class HostOps {
   lchown(path: string, uid: number, gid: number): void {
     fs.lchownSync(this.p(path), uid, gid);
   }
-  truncate(path: string, length: number): void {
-    sys.truncate(this.p(path), length);
+  truncate(path: string, length: number): Promise<void> {
+    return sys.truncate(this.p(path), length);
   }
-  utimens(path: string, atime: TTime, mtime: TTime, nofollow = false): void {
-    sys.utimensat(this.p(path), atime, mtime, nofollow);
+  utimens(path: string, atime: TTime, mtime: TTime, nofollow = false): Promise<void> {
+    return sys.utimensat(this.p(path), atime, mtime, nofollow);
   }
-  getxattr(path: string, name: string, nofollow = false): Uint8Array {
+  getxattr(path: string, name: string, nofollow = false): Promise<Uint8Array> {
     return sys.getxattr(this.p(path), name, nofollow);
   }
-  listxattr(path: string, nofollow = false): string[] {
-    return sys.listxattr(this.p(path), nofollow).sort();
+  async listxattr(path: string, nofollow = false): Promise<string[]> {
+    return (await sys.listxattr(this.p(path), nofollow)).sort();
   }
-  setxattr(path: string, name: string, value: Uint8Array | string, flags = 0, nofollow = false): void {
-    sys.setxattr(this.p(path), name, bytes(value), flags, nofollow);
+  setxattr(path: string, name: string, value: Uint8Array | string, flags = 0, nofollow = false): Promise<void> {
+    return sys.setxattr(this.p(path), name, bytes(value), flags, nofollow);
   }
-  removexattr(path: string, name: string, nofollow = false): void {
-    sys.removexattr(this.p(path), name, nofollow);
+  removexattr(path: string, name: string, nofollow = false): Promise<void> {
+    return sys.removexattr(this.p(path), name, nofollow);
   }
   umask(mask: number): number {
     return process.umask(mask);
@@ -193,7 +193,7 @@ export class HostTarget implements Target {
     for (const op of OPERATIONS) {
       (this as unknown as Record<string, unknown>)[op] = async (...args: unknown[]) => {
         try {
-          return (this.ops as unknown as Record<string, (...a: unknown[]) => unknown>)[op]!(...args);
+          return await (this.ops as unknown as Record<string, (...a: unknown[]) => unknown>)[op]!(...args);
         } catch (e) {
           throw errnoError(e);
         }

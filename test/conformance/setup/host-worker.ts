@@ -15,13 +15,13 @@ process.setuid!(creds.uid);
 
 const byBase = new Map<string, HostOps>();
 const rl = createInterface({ input: process.stdin });
-rl.on('line', (line) => {
+rl.on('line', async (line) => {
   const { id, base, op, args } = decode(line) as { id: number; base: string; op: string; args: unknown[] };
   let ops = byBase.get(base);
   if (!ops) byBase.set(base, (ops = new HostOps(base)));
   let reply: string;
   try {
-    reply = encode({ id, ok: (ops as unknown as Record<string, (...a: unknown[]) => unknown>)[op]!(...args) ?? null });
+    reply = encode({ id, ok: (await (ops as unknown as Record<string, (...a: unknown[]) => unknown>)[op]!(...args)) ?? null });
   } catch (e) {
     const err = e as { code?: string; message?: string };
     reply = encode({ id, err: err.code ?? 'EIO', message: err.message });

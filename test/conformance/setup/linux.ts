@@ -14,12 +14,12 @@ import { buildTree, type TreeSpec } from '../tree.js';
 import { HostTarget } from './host-target.js';
 import { isRoot } from '../../helpers/tools.js';
 
-function sh(cmd: string, args: string[]): void {
+export function sh(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
 }
 
-function canMount(): string | undefined {
+export function canMount(): string | undefined {
   if (!isRoot) return 'needs root (mounts a tmpfs)';
   const d = mkdtempSync(join(tmpdir(), 'anymount-probe-'));
   const r = spawnSync('mount', ['-t', 'tmpfs', 'none', d]);
@@ -28,19 +28,19 @@ function canMount(): string | undefined {
   return r.status === 0 ? undefined : 'cannot mount tmpfs here';
 }
 
-function hasOverlay(): string | undefined {
+export function hasOverlay(): string | undefined {
   const r = spawnSync('grep', ['-qw', 'overlay', '/proc/filesystems']);
   return r.status === 0 ? undefined : 'kernel has no overlay filesystem';
 }
 
 /** A tmpfs mounted on a fresh temporary directory. */
-function mountTmpfs(): string {
+export function mountTmpfs(): string {
   const d = mkdtempSync(join(tmpdir(), 'anymount-conf-'));
   sh('mount', ['-t', 'tmpfs', '-o', 'mode=0755', 'none', d]);
   return d;
 }
 
-function unmount(d: string): void {
+export function unmount(d: string): void {
   spawnSync('umount', ['-l', d]);
   rmSync(d, { recursive: true, force: true });
 }
