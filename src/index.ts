@@ -7,3 +7,4 @@ export * from './core.js';
 export { FileDevice, type FileDeviceOptions } from './node/file-device.js';
 export { openImage, resolveRelated, type OpenImageOptions, type OpenedImage } from './node/open-image.js';
 export { parseAddress, formatAddress, type Address } from './node/address.js';
+export { createNodeFs, NodeAnymountFs } from './node/fs.js';
