@@ -64,6 +64,6 @@ export const fatDriver: FileSystemDriver = {
   ids: ['vfat'],
   writable: true,
   optionHelp: OPTION_HELP,
-  open: (device, options: DriverOpenOptions = {}) =>
+  open: async (device, options: DriverOpenOptions = {}) =>
     FatFileSystem.open(device, { ...parseFatOptions(options.options), write: options.write === true }),
 };
