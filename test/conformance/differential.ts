@@ -100,17 +100,49 @@ async function outcome(t: Target, op: Op): Promise<string> {
   }
 }
 
-/** The whole tree: every path with type, mode, size, link count, symlink target, file length. */
-export async function snapshot(t: Target, dir = '.', out: string[] = []): Promise<string[]> {
+/** The whole tree: every path with type, mode, size, link count, symlink target (and, if asked, owner, mtime, content and user xattrs). */
+export async function snapshot(t: Target, dir = '.', out: string[] = [], full = false): Promise<string[]> {
   for (const name of await t.readdir(dir)) {
     const p = dir === '.' ? name : `${dir}/${name}`;
     const s = await t.lstat(p);
     let extra = '';
-    if ((s.mode & 0o170000) === 0o120000) extra = ` -> ${await t.readlink(p)}`;
+    const type = s.mode & 0o170000;
+    if (type === 0o120000) extra = ` -> ${await t.readlink(p)}`;
+    if (full) {
+      extra += ` owner=${s.uid}:${s.gid}`;
+      if (type !== 0o040000) extra += ` mtime=${s.mtimeNs}`;
+      if (type === 0o100000) extra += ` data=${hash(await readBytes(t, p))}`;
+      if (type === 0o100000 || type === 0o040000) {
+        const xs = (await t.listxattr(p)).filter((x) => x.startsWith('user.'));
+        for (const x of xs) extra += ` ${x}=${new TextDecoder().decode(await t.getxattr(p, x))}`;
+      }
+    }
     out.push(`${p} ${summary(s)}${extra}`);
-    if ((s.mode & 0o170000) === 0o040000) await snapshot(t, p, out);
+    if (type === 0o040000) await snapshot(t, p, out, full);
   }
   return out;
+}
+
+async function readBytes(t: Target, p: string): Promise<Uint8Array> {
+  const fd = await t.open(p, O_RDONLY);
+  try {
+    const parts: number[] = [];
+    for (let pos = 0; ; ) {
+      const b = await t.read(fd, 1 << 20, pos);
+      if (b.length === 0) break;
+      parts.push(...b);
+      pos += b.length;
+    }
+    return new Uint8Array(parts);
+  } finally {
+    await t.close(fd);
+  }
+}
+
+function hash(b: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (const x of b) h = Math.imul(h ^ x, 0x01000193) >>> 0;
+  return `${b.length}:${h.toString(16)}`;
 }
 
 /** Applies the same operations to both targets and fails at the first difference. */
