@@ -73,6 +73,10 @@ export class Ext4FileSystem implements FileSystem {
 
   private stat(s: InodeState): Stat {
     const i = s.inode;
+    let blocks = i.blocks512;
+    // As ext4_file_getattr: an inline regular file reports the sectors its bytes
+    // would take, so tools do not take it for a hole.
+    if ((i.i_mode & S_IFMT) === S_IFREG && this.volume.hasInlineData(s)) blocks += Math.ceil(i.i_size / 512);
     return {
       ino: i.ino,
       mode: i.i_mode,
@@ -81,7 +85,7 @@ export class Ext4FileSystem implements FileSystem {
       gid: i.i_gid,
       rdev: i.rdev,
       size: i.i_size,
-      blocks: i.blocks512,
+      blocks,
       blksize: this.volume.sb.blockSize,
       atime: i.atime,
       mtime: i.mtime,
