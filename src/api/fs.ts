@@ -96,14 +96,18 @@ export class AnymountFs {
     this.bytes = options.bytes ?? ((b) => b);
   }
 
-  /** Runs one call, turning its errors into Node-style ones naming the syscall and path. */
+  /**
+   * Runs one call, turning its errors into Node-style ones naming the
+   * syscall and path. Compound calls (rm, cp: syscall '') report the step
+   * that failed, with its own syscall and path, as Node does.
+   */
   private async call<T>(syscall: string, path: PathLike | undefined, fn: (p: string) => Promise<T>, dest?: string): Promise<T> {
     let p: string | undefined;
     try {
       p = path === undefined ? '' : toPath(path);
       return await fn(p);
     } catch (e) {
-      throw toNodeError(e, syscall, p, dest);
+      throw syscall === '' ? toNodeError(e, '') : toNodeError(e, syscall, p, dest);
     }
   }
 
@@ -250,7 +254,7 @@ export class AnymountFs {
 
   /** rm; `recursive` removes directories with everything in them, `force` ignores missing paths. */
   rm(path: PathLike, options: RmOptions = {}): Promise<void> {
-    return this.call('rm', path, async (p) => {
+    return this.call('', path, async (p) => {
       let s;
       try {
         s = await this.proc.lstat(p);
@@ -382,7 +386,7 @@ export class AnymountFs {
   /** cp: files, and with `recursive` whole trees (symlinks copied as links unless `dereference`). */
   cp(src: PathLike, dest: PathLike, options: CpOptions = {}): Promise<void> {
     const d = toPath(dest);
-    return this.call('cp', src, (s) => copyTree(this.proc, s, d, options), d);
+    return this.call('', src, (s) => copyTree(this.proc, s, d, options), d);
   }
 
   // ---- streams (web streams here; Node streams from createNodeFs) ----

@@ -19,6 +19,26 @@ export interface CpOptions {
   preserveTimestamps?: boolean;
   /** Copy only what this accepts. */
   filter?: (src: string, dest: string) => boolean | Promise<boolean>;
+  /** Copy symlink targets as they are; by default relative targets become absolute (as Node's cp does). */
+  verbatimSymlinks?: boolean;
+}
+
+/** path.resolve without a host: absolute, '.' and '..' folded, no symlinks followed. */
+export function resolvePath(cwd: string, ...parts: string[]): string {
+  let path = cwd;
+  for (const p of parts) path = p.startsWith('/') ? p : `${path}/${p}`;
+  const out: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  return '/' + out.join('/');
+}
+
+function dirname(p: string): string {
+  const i = p.replace(/\/+$/, '').lastIndexOf('/');
+  return i < 0 ? '.' : i === 0 ? '/' : p.slice(0, i);
 }
 
 async function names(proc: VfsProcess, dir: string): Promise<string[]> {
@@ -88,7 +108,11 @@ async function copyEntry(proc: VfsProcess, src: string, dest: string, options: C
       }
       await proc.unlink(dest);
     }
-    if (type === S_IFLNK) await proc.symlink(await proc.readlink(src), dest);
+    if (type === S_IFLNK) {
+      let target = await proc.readlink(src);
+      if (!options.verbatimSymlinks && !target.startsWith('/')) target = resolvePath(proc.getcwd(), dirname(src), target);
+      await proc.symlink(target, dest);
+    }
     else if (type === S_IFREG) await copyFileData(proc, src, dest, s.mode & 0o7777);
     else await proc.mknod(dest, s.mode, s.rdev);
   }
