@@ -35,7 +35,16 @@ interface DirState {
   htreeBroken?: boolean;
 }
 
+/** How lookups were answered, for tests and diagnostics. */
+export interface LookupStats {
+  /** Answered through the htree index. */
+  htree: number;
+  /** Directories read in full to build (or search without) a name index. */
+  linearScans: number;
+}
+
 export class Ext4DirReader {
+  readonly stats: LookupStats = { htree: 0, linearScans: 0 };
   private readonly vol: Ext4Volume;
   private readonly parsed = new LruCache<string, DirRecord[]>(PARSED_BLOCK_ENTRIES);
   private readonly nameIndexes = new LruCache<number, Map<string, DirRecord>>(NAME_INDEX_ENTRIES);
@@ -155,7 +164,10 @@ export class Ext4DirReader {
     if (this.vol.hasInlineData(state)) return this.inlineRecords(state).find(matches);
     if (this.isIndexed(state)) {
       const found = await this.htreeLookup(state, folded ? casefoldBytes(name, bytes) : bytes, matches);
-      if (found) return found;
+      if (found) {
+        this.stats.htree++;
+        return found;
+      }
       // A miss is final unless the stored name may hash differently from ours:
       // a broken index, a casefolded directory, or a name that is not valid UTF-8.
       if (this.htreeUsable(state) && !folded && !name.includes('\ufffd')) return undefined;
@@ -211,6 +223,7 @@ export class Ext4DirReader {
     const cached = this.nameIndexes.get(ino);
     if (cached) return cached.get(key);
     // One pass: find the name, and index the directory for the next lookups unless it is huge.
+    this.stats.linearScans++;
     const built = new Map<string, DirRecord>();
     let tooBig = false;
     let found: DirRecord | undefined;

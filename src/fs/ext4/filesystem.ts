@@ -10,7 +10,7 @@ import { FsError } from '../../errors.js';
 import { POSIX_CAPABILITIES, readOnlyCapabilities, type Capabilities } from '../capabilities.js';
 import type { DirEntry, Entry, FileSystem, Ino, Stat, StatFs } from '../filesystem.js';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../mode.js';
-import { Ext4DirReader } from './dir-reader.js';
+import { Ext4DirReader, type LookupStats } from './dir-reader.js';
 import { COMPAT, INCOMPAT, RO_COMPAT, featureNames } from './features.js';
 import { groupHasSuper } from './group-descriptors.js';
 import { HASH_NAMES } from './hash.js';
@@ -60,6 +60,11 @@ export class Ext4FileSystem implements FileSystem {
 
   get superblock(): Ext4Superblock {
     return this.volume.sb;
+  }
+
+  /** How lookups were answered (htree or linear scans), for tests and diagnostics. */
+  get lookupStats(): Readonly<LookupStats> {
+    return this.dirs.stats;
   }
 
   /** Things the user should know: journal not replayed, checksums ignored, entries skipped … */

@@ -41,7 +41,7 @@ export function readInlineFile(inode: Ext4Inode, extra: Uint8Array, buf: Uint8Ar
     buf.set(part, at);
     at += part.length;
   }
-  if (pos + at < stored) {
+  if (at < n && pos + at < stored) {
     const from = pos + at - INLINE_IBLOCK_SIZE;
     const part = extra.subarray(from, Math.min(end, stored) - INLINE_IBLOCK_SIZE);
     buf.set(part, at);
