@@ -138,13 +138,17 @@ export class FatContext {
     const e = node.entry;
     const cs = vol.clusterSize;
     if (node.isDir) {
-      const dir = await this.dirOf(node);
-      const size = dir.index.slots * SLOT;
+      // A directory that cannot be read still has attributes (readdir and lookups in it say EIO).
+      const dir = await this.dirOf(node).catch((e: unknown) => {
+        if (e instanceof FsError && e.code === 'EIO') return undefined;
+        throw e;
+      });
+      const size = dir ? dir.index.slots * SLOT : 0;
       const times = node === this.root ? EPOCH : undefined;
       return {
         ino: node.ino,
         mode: S_IFDIR | (0o777 & ~vol.dmask),
-        nlink: 2 + dir.index.subdirs,
+        nlink: 2 + (dir?.index.subdirs ?? 0),
         uid: vol.uid,
         gid: vol.gid,
         rdev: 0,

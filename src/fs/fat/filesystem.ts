@@ -199,12 +199,11 @@ export class FatFileSystem implements FileSystem {
     });
   }
 
-  async create(dir: Ino, name: string, _mode: number, flags: number): Promise<{ entry: Entry; fh: number }> {
+  async create(dir: Ino, name: string, _mode: number, _flags: number, _caller: Caller): Promise<{ entry: Entry; fh: number }> {
     return this.change('create', async () => {
       const node = await createFile(this.ctx, this.ctx.dirNode(dir), name);
       node.nlookup++;
       node.open++;
-      void flags;
       return { entry: { ino: node.ino, attr: await this.ctx.stat(node) }, fh: this.nextFh++ };
     });
   }
