@@ -9,6 +9,10 @@
  */
 import { FsError } from '../errors.js';
 import { zstdDecompress } from './zstd.js';
+import { xzDecompress } from './xz.js';
+import { lzmaDecompress } from './lzma.js';
+import { lz4Decompress } from './lz4.js';
+import { lzoDecompress } from './lzo.js';
 
 export type CodecName = 'deflate-raw' | 'zlib' | 'gzip' | 'zstd' | 'xz' | 'lzma' | 'lz4' | 'lzo';
 
@@ -73,3 +77,8 @@ if (typeof DecompressionStream !== 'undefined') {
   registerCodec('gzip', (input, max, o) => webDecompress('gzip', input, max, o?.partial ?? false));
 }
 registerCodec('zstd', zstdDecompress);
+// Pure TypeScript, written for anymount (see src/fs/squashfs/README.md, "Decompressors").
+registerCodec('xz', xzDecompress);
+registerCodec('lzma', lzmaDecompress);
+registerCodec('lz4', lz4Decompress);
+registerCodec('lzo', lzoDecompress);

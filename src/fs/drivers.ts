@@ -7,6 +7,8 @@ import type { BlockDevice } from '../block/device.js';
 import type { FileSystem } from './filesystem.js';
 import { fatDriver } from './fat/index.js';
 import { ext4Driver } from './ext4/index.js';
+import { iso9660Driver } from './iso9660/index.js';
+import { squashfsDriver } from './squashfs/index.js';
 
 export interface DriverOpenOptions {
   /** Open for writing; drivers without write support refuse with EROFS. */
@@ -27,7 +29,12 @@ export interface FileSystemDriver {
   open(device: BlockDevice, options?: DriverOpenOptions): Promise<FileSystem>;
 }
 
-export const FILESYSTEM_DRIVERS: FileSystemDriver[] = [fatDriver, ext4Driver];
+export const FILESYSTEM_DRIVERS: FileSystemDriver[] = [
+  fatDriver,
+  ext4Driver,
+  iso9660Driver,
+  squashfsDriver,
+];
 
 export function driverFor(id: string): FileSystemDriver | undefined {
   return FILESYSTEM_DRIVERS.find((d) => d.ids.includes(id) || d.name === id);

@@ -1,0 +1,261 @@
+/**
+ * File data. A regular file is `blockCount` full blocks stored one after
+ * another from start_block, then (optionally) a tail in a fragment block.
+ * The block list has one u32 per block: low 24 bits its on-disk length,
+ * bit 24 set when stored uncompressed, and length 0 for a sparse block
+ * (all zeros, nothing on disk). Block k's disk position is start_block plus
+ * the lengths of blocks 0..k-1.
+ *
+ * Block lists are read lazily in chunks of 2048 entries (8 KiB), with the
+ * running disk position remembered at each chunk start, so a huge sparse
+ * file costs nothing until read and a read near the end walks the list once.
+ * A read decompresses only the blocks it touches; blocks that lie next to
+ * each other on disk are fetched with one device read, then decompressed in
+ * parallel.
+ */
+import { corrupt } from '../../block/corrupt.js';
+import type { BlockDevice } from '../../block/device.js';
+import { LruCache } from '../../util/lru.js';
+import { FsError } from '../../errors.js';
+import { fragmentEntry } from './fragments.js';
+import type { Inode } from './inode.js';
+import type { Decompress, MetadataCursor, MetadataReader } from './metadata.js';
+import type { LookupTable } from './table.js';
+
+const CHUNK = 2048;
+const UNCOMPRESSED = 0x1000000;
+/** Largest single device read when coalescing blocks. */
+const MAX_RUN = 8 << 20;
+
+interface Layout {
+  /** Metadata cursor of each chunk's first entry, as far as walked. */
+  cursors: MetadataCursor[];
+  /** Disk position of each chunk's first block. */
+  disk: number[];
+}
+
+interface Chunk {
+  words: Uint32Array;
+  /** Disk position of each block in the chunk. */
+  disk: Float64Array;
+}
+
+export interface DataContext {
+  device: BlockDevice;
+  meta: MetadataReader;
+  decompress: Decompress;
+  fragments: LookupTable | undefined;
+  blockSize: number;
+  bytesUsed: number;
+}
+
+export interface DataBudget {
+  dataBytes: number;
+  fragmentBytes: number;
+  blockListBytes: number;
+}
+
+export class DataReader {
+  private readonly layouts = new LruCache<number, Layout>(4096);
+  private readonly chunks: LruCache<string, Promise<Chunk>>;
+  private readonly blocks: LruCache<number, Promise<Uint8Array>>;
+  private readonly fragBlocks: LruCache<number, Promise<Uint8Array>>;
+
+  constructor(private readonly ctx: DataContext, budget: DataBudget) {
+    this.chunks = new LruCache(budget.blockListBytes);
+    this.blocks = new LruCache(budget.dataBytes);
+    this.fragBlocks = new LruCache(budget.fragmentBytes);
+  }
+
+  /** Reads up to buf.length bytes at pos; returns the count (short only at end of file). */
+  async read(inode: Inode, buf: Uint8Array, pos: number): Promise<number> {
+    if (pos >= inode.size || buf.length === 0) return 0;
+    const len = Math.min(buf.length, inode.size - pos);
+    const bs = this.ctx.blockSize;
+    const first = Math.floor(pos / bs);
+    const last = Math.floor((pos + len - 1) / bs);
+    const jobs: Promise<void>[] = [];
+    let run: { start: number; end: number; blocks: Array<{ k: number; disk: number; word: number }> } | undefined;
+    const flush = () => {
+      if (run) jobs.push(this.readRun(inode, run, buf, pos, len));
+      run = undefined;
+    };
+    for (let k = first; k <= last; k++) {
+      // The part of block k this read wants, in file positions.
+      if (k >= inode.blockCount) {
+        flush();
+        jobs.push(this.readTail(inode, buf, pos, len));
+        break;
+      }
+      const { disk, word } = await this.block(inode, k);
+      const size = word & 0xffffff;
+      if (size === 0) {
+        flush();
+        this.place(inode, k, undefined, buf, pos, len);
+        continue;
+      }
+      const cached = this.blocks.get(disk);
+      if (cached) {
+        flush();
+        jobs.push(cached.then((data) => this.place(inode, k, data, buf, pos, len)));
+        continue;
+      }
+      if (run && run.end === disk && disk + size - run.start <= MAX_RUN) {
+        run.end += size;
+        run.blocks.push({ k, disk, word });
+      } else {
+        flush();
+        run = { start: disk, end: disk + size, blocks: [{ k, disk, word }] };
+      }
+    }
+    flush();
+    await Promise.all(jobs);
+    return len;
+  }
+
+  /** Bytes block k must decompress to. */
+  private expected(inode: Inode, k: number): number {
+    return Math.min(this.ctx.blockSize, inode.size - k * this.ctx.blockSize);
+  }
+
+  /** Copies the wanted part of block k (zeros when `data` is undefined) into buf. */
+  private place(inode: Inode, k: number, data: Uint8Array | undefined, buf: Uint8Array, pos: number, len: number): void {
+    const bs = this.ctx.blockSize;
+    const blockStart = k * bs;
+    const from = Math.max(pos, blockStart);
+    const to = Math.min(pos + len, blockStart + this.expected(inode, k));
+    if (data) {
+      if (data.length < to - blockStart) throw corrupt('squashfs', `inode ${inode.inode_number}: block ${k}`, undefined, `holds ${data.length} bytes, needs ${to - blockStart}`);
+      buf.set(data.subarray(from - blockStart, to - blockStart), from - pos);
+    }
+    else buf.fill(0, from - pos, to - pos);
+  }
+
+  private async readRun(inode: Inode, run: { start: number; end: number; blocks: Array<{ k: number; disk: number; word: number }> }, buf: Uint8Array, pos: number, len: number): Promise<void> {
+    if (run.end > this.ctx.bytesUsed) {
+      throw corrupt('squashfs', `inode ${inode.inode_number}: data block ${run.blocks[run.blocks.length - 1]!.k}`, run.blocks[run.blocks.length - 1]!.disk, 'lies past the end of the image');
+    }
+    const raw = new Uint8Array(run.end - run.start);
+    await this.ctx.device.read(raw, run.start);
+    await Promise.all(
+      run.blocks.map(async ({ k, disk, word }) => {
+        const bytes = raw.subarray(disk - run.start, disk - run.start + (word & 0xffffff));
+        const p = this.decode(inode, k, disk, word, bytes);
+        this.blocks.set(disk, p, this.ctx.blockSize);
+        p.catch(() => this.blocks.delete(disk));
+        this.place(inode, k, await p, buf, pos, len);
+      }),
+    );
+  }
+
+  private async decode(inode: Inode, k: number, disk: number, word: number, bytes: Uint8Array): Promise<Uint8Array> {
+    const want = this.expected(inode, k);
+    let data: Uint8Array;
+    if (word & UNCOMPRESSED) {
+      data = bytes.slice();
+    } else {
+      try {
+        data = await this.ctx.decompress(bytes, this.ctx.blockSize, `data block at ${disk}`);
+      } catch (e) {
+        if (e instanceof FsError) throw corrupt('squashfs', `inode ${inode.inode_number}: data block ${k}`, disk, e.message);
+        throw e;
+      }
+    }
+    if (data.length !== want) {
+      throw corrupt('squashfs', `inode ${inode.inode_number}: data block ${k}`, disk, `holds ${data.length} bytes, expected ${want}`);
+    }
+    return data;
+  }
+
+  private async readTail(inode: Inode, buf: Uint8Array, pos: number, len: number): Promise<void> {
+    const frags = this.ctx.fragments;
+    if (!frags) throw corrupt('squashfs', `inode ${inode.inode_number}`, undefined, 'refers to a fragment but the image has no fragment table');
+    const entry = await fragmentEntry(frags, inode.fragment, this.ctx.bytesUsed);
+    let p = this.fragBlocks.get(entry.start_block);
+    if (!p) {
+      p = this.loadFragment(inode.fragment, entry.start_block, entry.size);
+      this.fragBlocks.set(entry.start_block, p, this.ctx.blockSize);
+      p.catch(() => this.fragBlocks.delete(entry.start_block));
+    }
+    const data = await p;
+    const k = inode.blockCount;
+    const tail = inode.size - k * this.ctx.blockSize;
+    if (inode.offset + tail > data.length) {
+      throw corrupt('squashfs', `inode ${inode.inode_number}: fragment ${inode.fragment}`, entry.start_block, `tail of ${tail} bytes at offset ${inode.offset} lies past the ${data.length}-byte fragment block`);
+    }
+    this.place(inode, k, data.subarray(inode.offset, inode.offset + tail), buf, pos, len);
+  }
+
+  private async loadFragment(index: number, disk: number, word: number): Promise<Uint8Array> {
+    const raw = new Uint8Array(word & 0xffffff);
+    await this.ctx.device.read(raw, disk);
+    if (word & UNCOMPRESSED) return raw;
+    try {
+      return await this.ctx.decompress(raw, this.ctx.blockSize, `fragment block at ${disk}`);
+    } catch (e) {
+      if (e instanceof FsError) throw corrupt('squashfs', `fragment ${index}`, disk, e.message);
+      throw e;
+    }
+  }
+
+  /** Disk position and size word of block k. */
+  private async block(inode: Inode, k: number): Promise<{ disk: number; word: number }> {
+    const c = Math.floor(k / CHUNK);
+    const chunk = await this.chunk(inode, c);
+    const i = k - c * CHUNK;
+    return { disk: chunk.disk[i]!, word: chunk.words[i]! };
+  }
+
+  private chunk(inode: Inode, c: number): Promise<Chunk> {
+    const key = `${inode.ref}:${c}`;
+    let p = this.chunks.get(key);
+    if (!p) {
+      p = this.loadChunk(inode, c);
+      const n = Math.min(CHUNK, inode.blockCount - c * CHUNK);
+      this.chunks.set(key, p, n * 12);
+      p.catch(() => this.chunks.delete(key));
+    }
+    return p;
+  }
+
+  private async loadChunk(inode: Inode, c: number): Promise<Chunk> {
+    let layout = this.layouts.get(inode.ref);
+    if (!layout) {
+      layout = { cursors: [{ ...inode.blockList }], disk: [inode.start_block] };
+      this.layouts.set(inode.ref, layout);
+    }
+    // Walk the list up to chunk c, remembering each chunk's start.
+    while (layout.cursors.length <= c) {
+      const prev = layout.cursors.length - 1;
+      const chunk = await this.chunk(inode, prev);
+      if (layout.cursors.length > c) break; // another read got there first
+      const n = chunk.words.length;
+      const lastSize = chunk.words[n - 1]! & 0xffffff;
+      layout.disk.push(chunk.disk[n - 1]! + lastSize);
+      const cursor = { ...layout.cursors[prev]! };
+      await this.ctx.meta.skip(cursor, n * 4, `inode ${inode.inode_number} block list`);
+      layout.cursors.push(cursor);
+    }
+    const n = Math.min(CHUNK, inode.blockCount - c * CHUNK);
+    const cursor = { ...layout.cursors[c]! };
+    const bytes = await this.ctx.meta.read(cursor, n * 4, `inode ${inode.inode_number} block list`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const words = new Uint32Array(n);
+    const disk = new Float64Array(n);
+    let at = layout.disk[c]!;
+    for (let i = 0; i < n; i++) {
+      const w = view.getUint32(i * 4, true);
+      const size = w & 0xffffff;
+      if (size > this.ctx.blockSize || (w & ~0x1ffffff) !== 0) {
+        throw corrupt('squashfs', `inode ${inode.inode_number} block list`, undefined, `block ${c * CHUNK + i} size word 0x${w.toString(16)} is invalid`);
+      }
+      if (at + size > this.ctx.bytesUsed) {
+        throw corrupt('squashfs', `inode ${inode.inode_number} block list`, at, `block ${c * CHUNK + i} (${size} bytes) lies past the end of the image`);
+      }
+      words[i] = w;
+      disk[i] = at;
+      at += size;
+    }
+    return { words, disk };
+  }
+}

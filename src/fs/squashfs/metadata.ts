@@ -1,0 +1,124 @@
+/**
+ * Metadata blocks: the inode, directory, fragment, id, export and xattr
+ * tables are stored as a chain of blocks, each a 2-byte header (bit 15 set:
+ * stored uncompressed; low 15 bits: size on disk) then at most 8 KiB of
+ * data once decompressed. A reference (block start, offset) names a byte
+ * inside a block; reads that run past a block's end continue in the next
+ * block of the chain, which starts right after this one on disk.
+ */
+import { corrupt } from '../../block/corrupt.js';
+import type { BlockDevice } from '../../block/device.js';
+import { LruCache } from '../../util/lru.js';
+import { FsError } from '../../errors.js';
+import { METADATA_SIZE } from './superblock.js';
+
+export interface MetadataBlock {
+  data: Uint8Array;
+  /** Disk position of the next block in the chain. */
+  next: number;
+}
+
+/** A position in a chain of metadata blocks: the block's disk position and an offset in its data. */
+export interface MetadataCursor {
+  block: number;
+  offset: number;
+}
+
+export type Decompress = (input: Uint8Array, maxOutput: number, what: string) => Promise<Uint8Array>;
+
+export class MetadataReader {
+  private readonly cache: LruCache<number, Promise<MetadataBlock>>;
+
+  constructor(
+    private readonly device: BlockDevice,
+    /** End of the image (bytes_used): no metadata block may reach past it. */
+    private readonly end: number,
+    private readonly decompress: Decompress,
+    budgetBytes: number,
+  ) {
+    this.cache = new LruCache(Math.max(1, Math.floor(budgetBytes / METADATA_SIZE)));
+  }
+
+  /** The metadata block at disk position `pos` (decompressed, cached). */
+  block(pos: number): Promise<MetadataBlock> {
+    let p = this.cache.get(pos);
+    if (!p) {
+      p = this.load(pos);
+      this.cache.set(pos, p);
+      p.catch(() => this.cache.delete(pos));
+    }
+    return p;
+  }
+
+  private async load(pos: number): Promise<MetadataBlock> {
+    if (!Number.isSafeInteger(pos) || pos < 0 || pos + 2 > this.end) {
+      throw corrupt('squashfs', 'metadata block', pos, `lies outside the image (${this.end} bytes)`);
+    }
+    const head = new Uint8Array(2);
+    await this.device.read(head, pos);
+    const header = head[0]! | (head[1]! << 8);
+    const size = header & 0x7fff;
+    const stored = (header & 0x8000) !== 0;
+    if (size === 0 || size > METADATA_SIZE) throw corrupt('squashfs', 'metadata block', pos, `size ${size} is not 1..${METADATA_SIZE}`);
+    if (pos + 2 + size > this.end) throw corrupt('squashfs', 'metadata block', pos, `${size} bytes run past the end of the image`);
+    const raw = new Uint8Array(size);
+    await this.device.read(raw, pos + 2);
+    let data: Uint8Array = raw;
+    if (!stored) {
+      try {
+        data = await this.decompress(raw, METADATA_SIZE, `metadata block at ${pos}`);
+      } catch (e) {
+        if (e instanceof FsError) throw corrupt('squashfs', 'metadata block', pos, e.message);
+        throw e;
+      }
+    }
+    if (data.length === 0) throw corrupt('squashfs', 'metadata block', pos, 'decompresses to nothing');
+    return { data, next: pos + 2 + size };
+  }
+
+  /** Reads `length` bytes at the cursor, following the chain, and advances the cursor. */
+  async read(cursor: MetadataCursor, length: number, what: string): Promise<Uint8Array> {
+    const first = await this.block(cursor.block);
+    if (cursor.offset + length <= first.data.length) {
+      const out = first.data.subarray(cursor.offset, cursor.offset + length);
+      this.advance(cursor, first, length);
+      return out;
+    }
+    const out = new Uint8Array(length);
+    let done = 0;
+    let blk = first;
+    for (;;) {
+      if (cursor.offset > blk.data.length) {
+        throw corrupt('squashfs', what, cursor.block, `offset ${cursor.offset} lies past the ${blk.data.length}-byte metadata block`);
+      }
+      const n = Math.min(length - done, blk.data.length - cursor.offset);
+      out.set(blk.data.subarray(cursor.offset, cursor.offset + n), done);
+      done += n;
+      this.advance(cursor, blk, n);
+      if (done === length) return out;
+      blk = await this.block(cursor.block);
+    }
+  }
+
+  /** Moves the cursor `length` bytes on without copying (directory seeks). */
+  async skip(cursor: MetadataCursor, length: number, what: string): Promise<void> {
+    let left = length;
+    while (left > 0) {
+      const blk = await this.block(cursor.block);
+      if (cursor.offset > blk.data.length) {
+        throw corrupt('squashfs', what, cursor.block, `offset ${cursor.offset} lies past the ${blk.data.length}-byte metadata block`);
+      }
+      const n = Math.min(left, blk.data.length - cursor.offset);
+      left -= n;
+      this.advance(cursor, blk, n);
+    }
+  }
+
+  private advance(cursor: MetadataCursor, blk: MetadataBlock, n: number): void {
+    cursor.offset += n;
+    if (cursor.offset === blk.data.length) {
+      cursor.block = blk.next;
+      cursor.offset = 0;
+    }
+  }
+}
