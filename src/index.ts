@@ -8,3 +8,6 @@ export { FileDevice, type FileDeviceOptions } from './node/file-device.js';
 export { openImage, resolveRelated, type OpenImageOptions, type OpenedImage } from './node/open-image.js';
 export { parseAddress, formatAddress, type Address } from './node/address.js';
 export { createNodeFs, NodeAnymountFs } from './node/fs.js';
+export { open, type OpenOptions, type OpenedFs } from './node/open.js';
+export { openSource, type OpenSourceOptions, type OpenedSource } from './node/open-source.js';
+export { extractTree, type ExtractOptions, type ExtractStats } from './node/extract.js';
