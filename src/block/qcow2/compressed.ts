@@ -5,8 +5,10 @@
  * the same sector. The data must decompress to exactly one cluster.
  *
  * Neighbouring compressed clusters are read with one read of the file, and
- * decompressed in parallel (node:zlib runs on the threadpool). A small cache
- * keeps whole clusters for callers that read a cluster piecemeal.
+ * decompressed in parallel (node:zlib runs on the threadpool). Sequential
+ * readers get read-ahead: the device asks us to start on the clusters after
+ * the current read, so the threadpool never drains between two reads. Whole
+ * clusters wait in a bounded cache; a decompression in progress is shared.
  */
 import { getCodec, type Decompressor } from '../../codecs/index.js';
 import { FsError } from '../../errors.js';
@@ -29,15 +31,23 @@ interface Member {
 
 export class CompressedReader {
   private readonly cache: LruCache<number, Uint8Array>;
+  private readonly inflight = new Map<number, Promise<Uint8Array>>();
   private codec: Decompressor | undefined;
+  /** Bumped when clusters are freed, so a late read-ahead does not cache stale bytes. */
+  private generation = 0;
 
   constructor(
     private readonly file: BlockDevice,
     private readonly clusterSize: number,
     private readonly compression: CompressionType,
-    cacheBytes = 4 << 20,
+    cacheBytes = 16 << 20,
   ) {
-    this.cache = new LruCache(Math.max(cacheBytes, clusterSize));
+    this.cache = new LruCache(Math.max(cacheBytes, 2 * clusterSize));
+  }
+
+  /** Bytes of read-ahead worth starting: half the cache, so it cannot evict itself. */
+  get readAheadBytes(): number {
+    return this.cache.capacity / 2;
   }
 
   private decompressor(): Decompressor {
@@ -47,37 +57,68 @@ export class CompressedReader {
 
   /** Fills the parts of `buf` (which holds guest bytes from `bufStart`) that the COMPRESSED `extents` describe. */
   async read(extents: Extent[], buf: Uint8Array, bufStart: number): Promise<void> {
+    const waits: Promise<void>[] = [];
     const todo: Member[] = [];
     for (const e of extents) {
+      const copy = (whole: Uint8Array) => {
+        const from = e.guest - e.cluster;
+        buf.set(whole.subarray(from, from + e.length), e.guest - bufStart);
+      };
       const hit = this.cache.get(e.host);
       if (hit) {
-        const from = e.guest - e.cluster;
-        buf.set(hit.subarray(from, from + e.length), e.guest - bufStart);
+        copy(hit);
+        // A sequential reader will not come back for it.
+        if (e.length === this.clusterSize) this.cache.delete(e.host);
+        continue;
+      }
+      const pending = this.inflight.get(e.host);
+      if (pending) {
+        waits.push(pending.then(copy));
         continue;
       }
       todo.push({ extent: e, ...this.range(e) });
     }
-    const tasks: Promise<void>[] = [];
-    let i = 0;
-    while (i < todo.length) {
-      const groupStart = todo[i]!.start;
-      let groupEnd = todo[i]!.end;
-      let j = i + 1;
-      while (j < todo.length) {
-        const m = todo[j]!;
-        if (m.start < groupStart || m.start > groupEnd + MAX_GAP || Math.max(groupEnd, m.end) - groupStart > MAX_SPAN) break;
-        groupEnd = Math.max(groupEnd, m.end);
-        j++;
-      }
-      tasks.push(this.readGroup(todo.slice(i, j), groupStart, groupEnd, buf, bufStart));
-      i = j;
+    for (const [group, start, end] of this.groups(todo)) {
+      waits.push(
+        ...this.decompressGroup(group, start, end, (m, out) => {
+          const e = m.extent;
+          const from = e.guest - e.cluster;
+          buf.set(out.subarray(from, from + e.length), e.guest - bufStart);
+          // Keep it only when the caller read part of it: sequential readers never come back.
+          if (e.length < this.clusterSize) this.cache.set(e.host, out, out.length);
+        }),
+      );
     }
-    await Promise.all(tasks);
+    await Promise.all(waits);
+  }
+
+  /**
+   * Starts decompressing whole COMPRESSED clusters a sequential reader will
+   * want next, into the cache. Errors are dropped: the real read reports them.
+   */
+  readAhead(extents: Extent[]): void {
+    const generation = this.generation;
+    const todo: Member[] = [];
+    for (const e of extents) {
+      if (this.cache.has(e.host) || this.inflight.has(e.host)) continue;
+      try {
+        todo.push({ extent: e, ...this.range(e) });
+      } catch {
+        return;
+      }
+    }
+    for (const [group, start, end] of this.groups(todo)) {
+      for (const p of this.decompressGroup(group, start, end, (m, out) => {
+        if (this.generation === generation) this.cache.set(m.extent.host, out, out.length);
+      })) {
+        p.catch(() => {});
+      }
+    }
   }
 
   /** The whole decompressed cluster described by a COMPRESSED extent (for copy-on-write). */
   async cluster(e: Extent): Promise<Uint8Array> {
-    const hit = this.cache.get(e.host);
+    const hit = this.cache.get(e.host) ?? (await this.inflight.get(e.host));
     if (hit) return hit;
     const { start, end } = this.range(e);
     const input = new Uint8Array(end - start);
@@ -85,8 +126,9 @@ export class CompressedReader {
     return this.inflate(e, input);
   }
 
-  /** Forgets a cluster whose host bytes were freed. */
+  /** Forgets clusters whose host bytes were freed. */
   forget(host: number): void {
+    this.generation++;
     this.cache.delete(host);
   }
 
@@ -98,19 +140,40 @@ export class CompressedReader {
     return { start: e.host, end: Math.min(e.host + e.csize, this.file.size) };
   }
 
-  private async readGroup(members: Member[], start: number, end: number, buf: Uint8Array, bufStart: number): Promise<void> {
-    const span = new Uint8Array(end - start);
-    await this.file.read(span, start);
-    await Promise.all(
-      members.map(async (m) => {
-        const e = m.extent;
-        const out = await this.inflate(e, span.subarray(m.start - start, m.end - start));
-        const from = e.guest - e.cluster;
-        buf.set(out.subarray(from, from + e.length), e.guest - bufStart);
-        // Keep it only when the caller read part of it: sequential readers never come back.
-        if (e.length < this.clusterSize) this.cache.set(e.host, out, out.length);
-      }),
-    );
+  /** Members in file order, cut into runs close enough to read at once. */
+  private *groups(todo: Member[]): Generator<[Member[], number, number]> {
+    let i = 0;
+    while (i < todo.length) {
+      const start = todo[i]!.start;
+      let end = todo[i]!.end;
+      let j = i + 1;
+      while (j < todo.length) {
+        const m = todo[j]!;
+        if (m.start < start || m.start > end + MAX_GAP || Math.max(end, m.end) - start > MAX_SPAN) break;
+        end = Math.max(end, m.end);
+        j++;
+      }
+      yield [todo.slice(i, j), start, end];
+      i = j;
+    }
+  }
+
+  /** Reads [start, end) once and decompresses each member in parallel; one promise per member. */
+  private decompressGroup(members: Member[], start: number, end: number, done: (m: Member, out: Uint8Array) => void): Promise<void>[] {
+    const span = (async () => {
+      const bytes = new Uint8Array(end - start);
+      await this.file.read(bytes, start);
+      return bytes;
+    })();
+    return members.map((m) => {
+      const p = span.then((bytes) => this.inflate(m.extent, bytes.subarray(m.start - start, m.end - start)));
+      this.inflight.set(m.extent.host, p);
+      const clear = () => {
+        if (this.inflight.get(m.extent.host) === p) this.inflight.delete(m.extent.host);
+      };
+      p.then(clear, clear);
+      return p.then((out) => done(m, out));
+    });
   }
 
   private async inflate(e: Extent, input: Uint8Array): Promise<Uint8Array> {

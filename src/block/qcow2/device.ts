@@ -21,7 +21,7 @@ import { Qcow2Writer } from './write.js';
 export interface Qcow2OpenOptions {
   /** Bytes of L2 table slices to cache (default 32 MiB). */
   l2CacheBytes?: number;
-  /** Bytes of decompressed clusters to cache for partial reads (default 4 MiB). */
+  /** Bytes of decompressed clusters to cache for partial reads and read-ahead (default 16 MiB). */
   compressedCacheBytes?: number;
 }
 
@@ -47,6 +47,8 @@ export class Qcow2Device implements BlockDevice {
   readonly readOnlyReason: string | undefined;
   private writer: Qcow2Writer | undefined;
   private closed = false;
+  /** Where the last read ended: the next read starting there is sequential. */
+  private lastReadEnd = -1;
 
   private constructor(init: {
     file: BlockDevice;
@@ -149,7 +151,21 @@ export class Qcow2Device implements BlockDevice {
       }
     }
     if (compressed) tasks.push(this.compressed.read(compressed, buf, offset));
+    const end = offset + buf.length;
+    if (compressed && offset === this.lastReadEnd) this.readAhead(end, buf.length);
+    this.lastReadEnd = end;
     await Promise.all(tasks);
+  }
+
+  /** A sequential reader of compressed clusters: start on the ones it reads next. */
+  private readAhead(from: number, length: number): void {
+    const window = Math.min(this.compressed.readAheadBytes, Math.max(4 * length, 1 << 20));
+    const to = Math.min(this.size, from + window);
+    if (to <= from) return;
+    this.map.extents(from, to - from).then(
+      (extents) => this.compressed.readAhead(extents.filter((e) => e.kind === COMPRESSED && e.length === this.header.clusterSize)),
+      () => {},
+    );
   }
 
   /** Reads data clusters; bytes past the end of the file read as zeros, as in QEMU. */

@@ -110,6 +110,26 @@ export class ClusterMap {
     return e;
   }
 
+  /**
+   * The first L1 index in [index, limit) whose L2 table is allocated (or
+   * `limit`): skips runs of empty entries a chunk at a time, so mapping a
+   * huge sparse image costs one pass over its L1 table, without awaits per entry.
+   */
+  async nextAllocatedL1(index: number, limit: number): Promise<number> {
+    const end = Math.min(limit, this.header.l1_size);
+    let i = index;
+    while (i < end) {
+      const chunkNo = Math.floor((i * 8) / L1_CHUNK);
+      const view = dataView(await this.l1Chunk(chunkNo));
+      const chunkEnd = Math.min(end, ((chunkNo + 1) * L1_CHUNK) / 8);
+      for (; i < chunkEnd; i++) {
+        const at = (i * 8) % L1_CHUNK;
+        if ((view.getUint32(at, false) & 0x00ffffff) !== 0 || (view.getUint32(at + 4, false) & 0xfffffe00) !== 0) return i;
+      }
+    }
+    return limit;
+  }
+
   /** Updates a cached L1 entry after the writer wrote it to the file. */
   l1Updated(index: number, entry: Uint8Array): void {
     const chunk = this.l1Chunks.peek(Math.floor((index * 8) / L1_CHUNK));
@@ -150,8 +170,11 @@ export class ClusterMap {
       const tableEnd = Math.min(end, tableStart + this.l2Span);
       const { l2 } = await this.l1Entry(l1i);
       if (l2 === 0) {
-        push(out, BACKING, pos, tableEnd - pos, 0);
-        pos = tableEnd;
+        // Unallocated up to the next L2 table in use.
+        const next = await this.nextAllocatedL1(l1i + 1, Math.ceil(end / this.l2Span));
+        const runEnd = Math.min(end, next * this.l2Span);
+        push(out, BACKING, pos, runEnd - pos, 0);
+        pos = runEnd;
         continue;
       }
       while (pos < tableEnd && out.length <= maxExtents) {
