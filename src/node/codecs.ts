@@ -16,6 +16,9 @@ function wrap(name: string, fn: ZlibFn): Decompressor {
       // SYNC_FLUSH: a stream cut short (or padded) gives what it has instead of an error.
       const out = await fn(input, {
         maxOutputLength: Math.max(1, maxOutput),
+        // One output chunk of the expected size: the default 16 KiB means a
+        // threadpool round trip and a copy per 16 KiB (qcow2 clusters are 64 KiB+).
+        chunkSize: Math.min(Math.max(maxOutput, 64), 8 << 20),
         finishFlush: partial ? constants.Z_SYNC_FLUSH : constants.Z_FINISH,
       });
       return out;
