@@ -11,7 +11,14 @@ import { decompress } from 'fzstd';
 import { FsError } from '../errors.js';
 
 export async function zstdDecompress(input: Uint8Array, maxOutput: number, options?: { partial?: boolean }): Promise<Uint8Array> {
-  const out = new Uint8Array(maxOutput);
+  // fzstd fills a given buffer without saying how much it wrote, so when the
+  // frame declares its size (squashfs blocks shorter than the block size do),
+  // give it a buffer of exactly that size.
+  const declared = zstdContentSize(input);
+  if (declared !== undefined && declared > maxOutput && !options?.partial) {
+    throw new FsError('EIO', `zstd: frame declares ${declared} bytes, more than the ${maxOutput} expected`);
+  }
+  const out = new Uint8Array(declared !== undefined && declared <= maxOutput ? declared : maxOutput);
   const data = options?.partial ? input.subarray(0, zstdFrameEnd(input)) : input;
   try {
     const r = decompress(data, out);
@@ -23,6 +30,23 @@ export async function zstdDecompress(input: Uint8Array, maxOutput: number, optio
 }
 
 const ZSTD_MAGIC = 0xfd2fb528;
+
+/** Frame_Content_Size from the first frame header (RFC 8878 §3.1.1.1), or undefined when absent. */
+export function zstdContentSize(b: Uint8Array): number | undefined {
+  if (b.length < 6) return undefined;
+  const magic = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+  if (magic !== ZSTD_MAGIC) return undefined;
+  const fhd = b[4]!;
+  const fcsFlag = fhd >> 6;
+  const singleSegment = (fhd >> 5) & 1;
+  if (fcsFlag === 0 && !singleSegment) return undefined;
+  let p = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][fhd & 3]!;
+  const size = fcsFlag === 0 ? 1 : [0, 2, 4, 8][fcsFlag]!;
+  if (p + size > b.length) return undefined;
+  let v = 0;
+  for (let i = size - 1; i >= 0; i--) v = v * 256 + b[p + i]!;
+  return fcsFlag === 1 ? v + 256 : v;
+}
 
 /**
  * Byte length of the first zstd frame in `b` (RFC 8878 §3.1.1): frame header,
