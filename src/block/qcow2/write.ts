@@ -203,6 +203,8 @@ export class Qcow2Writer {
       for (let s = 0; s < cs; s += map.sliceBytes) map.l2.put(l2Offset + s, table.subarray(s, s + map.sliceBytes));
     } else {
       for (const p of plans) {
+        // Overwriting allocated data in place changes no entry: no metadata write at all.
+        if (!p.old.compressed && p.old.host === p.next.host && p.old.copied && p.old.alloc === p.next.alloc && p.old.zero === p.next.zero) continue;
         const si = Math.floor(p.index / map.sliceEntries);
         const slice = await map.l2Slice(l2Offset, si);
         encodeL2Entry(dataView(slice), p.index - si * map.sliceEntries, map.format, p.next);
