@@ -9,7 +9,8 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileSystem, Stat } from '../../src/fs/filesystem.js';
 import { DT_DIR } from '../../src/fs/mode.js';
-import { run } from '../helpers/tools.js';
+import { spawnSync } from 'node:child_process';
+import { run, toolEnv } from '../helpers/tools.js';
 
 export interface Listed {
   type: 'file' | 'dir';
@@ -140,4 +141,10 @@ export function fmt7z(sec: number, cs?: number): string {
 /** `7z l -slt IMAGE` parsed. */
 export async function sevenZip(image: string): Promise<Map<string, SevenZipEntry>> {
   return parse7z(await run('7z', ['l', '-slt', image]));
+}
+
+/** `fsck.fat -n IMAGE`: exit status (0 clean, 1 errors found) and everything it printed. */
+export function fsckFat(image: string): { status: number; output: string } {
+  const r = spawnSync('fsck.fat', ['-n', image], { env: toolEnv(), encoding: 'utf8' });
+  return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }

@@ -167,7 +167,7 @@ export class FatFileSystem implements FileSystem {
     return this.read_(() => readFile(this.ctx, this.ctx.node(ino), buf, pos));
   }
 
-  async release(ino: Ino): Promise<void> {
+  async release(ino: Ino, _fh: number): Promise<void> {
     const node = this.ctx.inodes.get(ino);
     if (!node || node.open === 0) return;
     node.open--;
@@ -282,7 +282,8 @@ export class FatFileSystem implements FileSystem {
     return w === 0;
   }
 
-  async fsync(): Promise<void> {
+  /** Writes both FATs, FSInfo and clears the dirty marks: every file's data is already on the device. */
+  async fsync(_ino: Ino, _fh: number, _datasync: boolean): Promise<void> {
     if (!this.volume.writable) return;
     await this.volume.lock.exclusive(() => this.volume.flush());
   }

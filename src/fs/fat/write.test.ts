@@ -5,24 +5,18 @@
 // listing must equal the model (names, sizes, content hashes, mtimes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { needTools, run, toolEnv } from '../../../test/helpers/tools.js';
+import { needTools, run } from '../../../test/helpers/tools.js';
 import { flattenModel, runModel } from '../../../test/fat/model.js';
-import { fmt7z, mcopyOut, sevenZip, sha256, walkFs, walkHost } from '../../../test/fat/truth.js';
+import { fmt7z, fsckFat, mcopyOut, sevenZip, sha256, walkFs, walkHost } from '../../../test/fat/truth.js';
 import { FileDevice } from '../../node/file-device.js';
 import { FatFileSystem } from './filesystem.js';
 
 const skip = needTools('mkfs.fat', 'fsck.fat', 'mcopy', '7z');
 
-export function fsckFat(image: string): { status: number; output: string } {
-  const r = spawnSync('fsck.fat', ['-n', image], { env: toolEnv(), encoding: 'utf8' });
-  return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
-}
-
-export async function makeImage(dir: string, args: string[], kib: number): Promise<string> {
+async function makeImage(dir: string, args: string[], kib: number): Promise<string> {
   const img = join(dir, 'volume.img');
   await run('mkfs.fat', ['-C', ...args, img, String(kib)]);
   return img;
