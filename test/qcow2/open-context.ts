@@ -9,7 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { OpenContext } from '../../src/block/container.js';
 import type { BlockDevice } from '../../src/block/device.js';
 import { readBytes } from '../../src/block/device.js';
-import { Qcow2Device } from '../../src/block/qcow2/device.js';
+import { Qcow2Device, type Qcow2OpenOptions } from '../../src/block/qcow2/device.js';
 import { FsError } from '../../src/errors.js';
 import { FileDevice } from '../../src/node/file-device.js';
 
@@ -17,6 +17,8 @@ export interface OpenOptions {
   write?: boolean;
   /** Formats of opened related images, in order, for assertions. */
   log?: Array<{ name: string; format: string }>;
+  /** Cache sizes for every qcow2 image of the chain. */
+  qcow2?: Qcow2OpenOptions;
 }
 
 export async function openQcow2(path: string, options: OpenOptions = {}): Promise<Qcow2Device> {
@@ -55,7 +57,7 @@ async function openChain(path: string, format: string | undefined, readOnly: boo
     options.log?.push({ name: path, format: fmt });
     if (fmt === 'raw') return file;
     if (fmt !== 'qcow2') throw new FsError('EOPNOTSUPP', `test opener: format ${fmt}`);
-    return await Qcow2Device.open(file, testContext(path, readOnly, [...chain, key], options));
+    return await Qcow2Device.open(file, testContext(path, readOnly, [...chain, key], options), options.qcow2);
   } catch (e) {
     await file.close();
     throw e;

@@ -27,6 +27,8 @@ interface Case {
   /** Write the whole disk first (grows the file past the first refcount structures). */
   fillFirst?: boolean;
   snapshots?: string[];
+  /** Tiny caches: every table is evicted and read again between uses. */
+  tinyCaches?: boolean;
 }
 
 const CASES: Case[] = [
@@ -41,6 +43,8 @@ const CASES: Case[] = [
   { name: 'snap', files: ['snap.qcow2'], ops: 60, snapshots: ['first', 'second'] },
   { name: 'small', files: ['small.qcow2'], ops: 40, fillFirst: true },
   { name: 'rc1', files: ['rc1.qcow2'], ops: 40 },
+  { name: 'snap-tiny-caches', files: ['snap.qcow2'], ops: 40, snapshots: ['first', 'second'], tinyCaches: true },
+  { name: 'zlib-tiny-caches', files: ['zlib.qcow2'], ops: 40, tinyCaches: true },
 ];
 
 async function copyCase(c: Case): Promise<string> {
@@ -64,7 +68,7 @@ for (const c of CASES) {
       const model = new Uint8Array(await readFile(join(dir, c.files[0]!.replace(/\.qcow2$/, '.raw'))));
       const headerBefore = (await readFile(path)).subarray(0, 72);
       const rand = prng(0x51 + c.name.length * 131);
-      const rw = await openQcow2(path, { write: true });
+      const rw = await openQcow2(path, { write: true, ...(c.tinyCaches ? { qcow2: { l2CacheBytes: 1, compressedCacheBytes: 1 } } : {}) });
       dev = rw;
       const cs = rw.header.clusterSize;
       assert.equal(rw.readOnly, false);
