@@ -21,6 +21,8 @@ export interface Command {
   /** Longer help: what it does, examples, exit codes if special. */
   help: string;
   options: OptionsSpec;
+  /** Turns spellings parseArgs cannot read (find's `-name`) into ones it can, before parsing. */
+  rewriteArgs?(args: string[]): string[];
   run(args: { values: Record<string, unknown>; positionals: string[] }, io: CommandIo): Promise<number>;
 }
 

@@ -4,8 +4,17 @@ import '../node/codecs.js';
 import { EXIT, UsageError, type Command, type CommandIo } from './command.js';
 import { printError } from './output.js';
 import { infoCommand } from './commands/info.js';
+import { lsCommand } from './commands/ls.js';
+import { treeCommand } from './commands/tree.js';
+import { statCommand } from './commands/stat.js';
+import { catCommand } from './commands/cat.js';
+import { findCommand } from './commands/find.js';
+import { duCommand } from './commands/du.js';
+import { cpCommand } from './commands/cp.js';
+import { extractCommand } from './commands/extract.js';
+import { mkdirCommand, mvCommand, rmCommand } from './commands/modify.js';
 
-export const COMMANDS: Command[] = [infoCommand];
+export const COMMANDS: Command[] = [infoCommand, lsCommand, treeCommand, statCommand, catCommand, findCommand, duCommand, cpCommand, extractCommand, rmCommand, mkdirCommand, mvCommand];
 
 const VERSION = '0.1.0';
 
@@ -34,7 +43,7 @@ function commandHelp(c: Command): string {
   return `Usage: ${c.usage}\n\n${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.\n\n${c.help}\n`;
 }
 
-function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+function matchCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
   // Longest match first, so `overlay create` wins over `overlay`.
   const sorted = [...COMMANDS].sort((a, b) => (b.path?.length ?? 0) - (a.path?.length ?? 0));
   for (const c of sorted) {
@@ -46,7 +55,7 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
 
 export async function main(argv: string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    const topic = argv[0] === 'help' && argv[1] ? findCommand(argv.slice(1)) : undefined;
+    const topic = argv[0] === 'help' && argv[1] ? matchCommand(argv.slice(1)) : undefined;
     (argv.length === 0 ? io.stderr : io.stdout).write(topic ? commandHelp(topic.command) : overview());
     return argv.length === 0 ? EXIT.USAGE : EXIT.OK;
   }
@@ -54,18 +63,20 @@ export async function main(argv: string[], io: CommandIo = { stdout: process.std
     io.stdout.write(`anymount ${VERSION}\n`);
     return EXIT.OK;
   }
-  const found = findCommand(argv);
+  const found = matchCommand(argv);
   if (!found) {
     io.stderr.write(`anymount: unknown command '${argv[0]}'\nRun 'anymount --help' for the list of commands.\n`);
     return EXIT.USAGE;
   }
   const { command, rest } = found;
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // -h is help unless the command uses it (ls -h, du -h: human-readable sizes).
+  const hIsHelp = !Object.values(command.options).some((o) => o.short === 'h');
+  if (rest.includes('--help') || (hIsHelp && rest.includes('-h'))) {
     io.stdout.write(commandHelp(command));
     return EXIT.OK;
   }
   try {
-    const parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: command.rewriteArgs ? command.rewriteArgs(rest) : rest, options: command.options, allowPositionals: true, strict: true });
     return await command.run(parsed as { values: Record<string, unknown>; positionals: string[] }, io);
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
