@@ -256,6 +256,7 @@ export class Refcounts {
   private async setTableEntry(ti: number, offset: number): Promise<void> {
     setU64be(this.view, ti * 8, offset);
     this.blockOffsets.add(offset);
+    await this.ensureFileSize(this.tableOffset + ti * 8 + 8); // the table's last cluster may be cut short
     await this.file.write(this.table.subarray(ti * 8, ti * 8 + 8), this.tableOffset + ti * 8);
   }
 

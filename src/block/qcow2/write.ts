@@ -301,6 +301,9 @@ export class Qcow2Writer {
       writes.push({ host: p.target + lo, bytes: span });
     }
     await this.checkOverlap(plans);
+    // A cluster written in place may end past the end of a file cut short; the file grows to hold it.
+    const end = writes.reduce((m, w) => Math.max(m, w.host + w.bytes.length), 0);
+    if (end > this.file.size) await this.file.resize(end);
     // Merge writes that are contiguous in the file.
     writes.sort((x, y) => x.host - y.host);
     const runs: Array<{ host: number; parts: Uint8Array[]; length: number }> = [];
