@@ -146,7 +146,8 @@ export class LzmaDecoder {
     let rep2 = this.rep2;
     let rep3 = this.rep3;
 
-    while (outPos < outEnd) {
+    const untilMarker = size < 0;
+    while (outPos < outEnd || untilMarker) {
       const pos = outPos - dictStart;
       const posState = pos & pbMask;
       if (this.bit(IS_MATCH + (state << 4) + posState) === 0) {
@@ -165,6 +166,7 @@ export class LzmaDecoder {
           }
         }
         while (symbol < 0x100) symbol = (symbol << 1) | this.bit(base + symbol);
+        if (outPos >= outEnd) throw new FsError('EIO', `${this.format}: output exceeds ${out.length} bytes`);
         out[outPos++] = symbol & 0xff;
         state = state < 4 ? 0 : state < 10 ? state - 3 : state - 6;
         continue;
@@ -191,6 +193,7 @@ export class LzmaDecoder {
             // Short rep: one byte from rep0.
             if (rep0 < 0 || rep0 >= pos) throw this.fail(`distance ${rep0 + 1} reaches before the dictionary`);
             state = state < 7 ? 9 : 11;
+            if (outPos >= outEnd) throw new FsError('EIO', `${this.format}: output exceeds ${out.length} bytes`);
             out[outPos] = out[outPos - rep0 - 1]!;
             outPos++;
             continue;
@@ -237,7 +240,6 @@ export class LzmaDecoder {
     this.rep1 = rep1;
     this.rep2 = rep2;
     this.rep3 = rep3;
-    if (size < 0) throw new FsError('EIO', `${this.format}: output exceeds ${out.length} bytes (no end marker)`);
   }
 
   private nextByte(): number {

@@ -27,6 +27,8 @@ export interface WalkOptions {
   xattrs?: boolean;
   /** readdir page size, to exercise cookies. */
   pageSize?: number;
+  /** Stop reading a file after this many bytes (hostile images declare huge sizes). */
+  maxFileBytes?: number;
 }
 
 export async function walk(fs: FileSystem, options: WalkOptions = {}): Promise<Map<string, WalkedEntry>> {
@@ -58,7 +60,8 @@ export async function walk(fs: FileSystem, options: WalkOptions = {}): Promise<M
         if (type === S_IFREG && options.contents !== false) {
           const h = createHash('sha256');
           let pos = 0;
-          for (;;) {
+          const limit = options.maxFileBytes ?? Infinity;
+          while (pos < limit) {
             const n = await fs.read(entry.ino, 0, buf, pos);
             if (n === 0) break;
             h.update(buf.subarray(0, n));
