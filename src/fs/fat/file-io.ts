@@ -56,7 +56,7 @@ function touchMtime(ctx: FatContext, node: FatNode): void {
   node.entry.wrtDate = t.date;
   node.entry.wrtTime = t.time;
   node.entry.attr |= ATTR_ARCHIVE;
-  node.ctime = ctx.mtime(node.entry);
+  node.ctime = now;
 }
 
 export async function writeFile(ctx: FatContext, node: FatNode, data: Uint8Array, pos: number): Promise<number> {

@@ -16,6 +16,7 @@ import { ATTR_DIRECTORY, ATTR_READ_ONLY } from './dirent.js';
 import { MAX_FILE_SIZE, readFile, setSize, writeFile } from './file-io.js';
 import type { FatNode } from './inodes.js';
 import { createFile, makeDirectory, rename, rmdir, unlink } from './namespace.js';
+import { MAX_LFN_UNITS } from './names.js';
 import { unixToFat } from './time.js';
 import { FatVolume, type FatOptions } from './volume.js';
 import { crossCheck } from './cross-check.js';
@@ -105,6 +106,7 @@ export class FatFileSystem implements FileSystem {
   async lookup(dir: Ino, name: string): Promise<Entry> {
     return this.read_(async () => {
       const dirNode = this.ctx.dirNode(dir);
+      if (name.length > MAX_LFN_UNITS) throw new FsError('ENAMETOOLONG', `${F}: lookup: name longer than ${MAX_LFN_UNITS} UTF-16 units`);
       const d = await this.ctx.dirOf(dirNode);
       const rec = d.index.find(name);
       if (!rec) throw new FsError('ENOENT', `${F}: '${name}' not found in ${this.ctx.describe(dirNode)}`);

@@ -87,10 +87,11 @@ function nowFields(ctx: FatContext): Pick<ShortEntry, 'crtCs' | 'crtTime' | 'crt
 /** A directory's mtime follows its entries, as on Linux (the root has none to keep). */
 async function touchDir(ctx: FatContext, dirNode: FatNode): Promise<void> {
   if (dirNode === ctx.root || !dirNode.loc) return;
-  const t = unixToFat(ctx.vol.clock(), ctx.vol.tz);
+  const now = ctx.vol.clock();
+  const t = unixToFat(now, ctx.vol.tz);
   dirNode.entry.wrtDate = t.date;
   dirNode.entry.wrtTime = t.time;
-  dirNode.ctime = ctx.mtime(dirNode.entry);
+  dirNode.ctime = now;
   await ctx.writeEntry(dirNode);
 }
 
