@@ -211,6 +211,14 @@ const CASES: Case[] = [
     re: /points at image metadata/,
   },
   {
+    name: 'L1 entry (COPIED) pointing at the L1 table itself',
+    image: 'plain.qcow2',
+    mutate: (b) => copied(b, get64(b, 40), get64(b, 40)),
+    phase: 'write',
+    code: 'EIO',
+    re: /L2 table .* overlaps image metadata/,
+  },
+  {
     name: 'L2 entry (COPIED) pointing at a refcount block',
     image: 'plain.qcow2',
     mutate: (b) => copied(b, l2Of(b), get64(b, get64(b, 48))),

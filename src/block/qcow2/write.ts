@@ -129,6 +129,10 @@ export class Qcow2Writer {
       const refs = l1e.copied ? 1 : await rc.get(l1e.l2 / cs);
       if (refs === 0) throw corrupt('qcow2', `L2 table (L1 entry ${l1i})`, l1e.l2, 'has refcount 0');
       l2InPlace = refs === 1;
+      // Changing a "table" that is really other metadata would destroy it.
+      if (l2InPlace && this.isMetadata(l1e.l2, cs)) {
+        throw corrupt('qcow2', `L1 entry ${l1i}`, dev.header.l1_table_offset + l1i * 8, `L2 table at 0x${l1e.l2.toString(16)} overlaps image metadata; refusing to write`);
+      }
     }
 
     // Plan each touched cluster.
@@ -319,19 +323,24 @@ export class Qcow2Writer {
 
   /** Refuses to write guest data over metadata we know of (a corrupt L2 entry would make us). */
   private async checkOverlap(plans: ClusterPlan[]): Promise<void> {
-    const h = this.dev.header;
     const cs = this.dev.map.clusterSize;
-    const rc = this.refcounts!;
     for (const p of plans) {
-      if (p.fresh) continue;
-      const host = p.target;
-      const inL1 = host < h.l1_table_offset + h.l1_size * 8 && host + cs > h.l1_table_offset;
-      const snap = this.dev.snapshotTableBytes;
-      const inSnap = snap > 0 && host < h.snapshots_offset + snap && host + cs > h.snapshots_offset;
-      if (host < cs || inL1 || inSnap || rc.overlaps(host, cs)) {
-        throw corrupt('qcow2', `L2 entry for guest offset ${p.start}`, host, 'points at image metadata (header, L1 table, refcount structure or snapshot table); refusing to write');
+      if (!p.fresh && this.isMetadata(p.target, cs)) {
+        throw corrupt('qcow2', `L2 entry for guest offset ${p.start}`, p.target, 'points at image metadata (header, L1 table, refcount structure or snapshot table); refusing to write');
       }
     }
+  }
+
+  /** True if [host, host+length) holds the header, the L1 table, a refcount structure or the snapshot table. */
+  private isMetadata(host: number, length: number): boolean {
+    const h = this.dev.header;
+    const overlaps = (start: number, bytes: number) => bytes > 0 && host < start + bytes && host + length > start;
+    return (
+      overlaps(0, h.clusterSize) ||
+      overlaps(h.l1_table_offset, h.l1_size * 8) ||
+      overlaps(h.snapshots_offset, this.dev.snapshotTableBytes) ||
+      this.refcounts!.overlaps(host, length)
+    );
   }
 }
 
