@@ -20,31 +20,37 @@ export async function readMapped(blocks: Ext4Blocks, mapper: BlockMapper, size: 
     if (len > 0) reads.push(blocks.readData(buf.subarray(bufOff, bufOff + len), devOff));
     len = 0;
   };
-  for (let done = 0; done < n; ) {
-    const filePos = pos + done;
-    const lblk = Math.floor(filePos / bs);
-    const inBlock = filePos - lblk * bs;
-    const want = Math.ceil((inBlock + n - done) / bs);
-    const run = await mapper.map(lblk, want);
-    const bytes = Math.min(run.length * bs - inBlock, n - done);
-    if (run.physical === 0 || run.unwritten) {
-      flush();
-      buf.fill(0, done, done + bytes);
-    } else {
-      blocks.checkRange(run.physical, run.length, 'file data');
-      const at = run.physical * bs + inBlock;
-      if (len > 0 && devOff + len === at && bufOff + len === done) {
-        len += bytes;
-      } else {
+  try {
+    for (let done = 0; done < n; ) {
+      const filePos = pos + done;
+      const lblk = Math.floor(filePos / bs);
+      const inBlock = filePos - lblk * bs;
+      const want = Math.ceil((inBlock + n - done) / bs);
+      const run = await mapper.map(lblk, want);
+      const bytes = Math.min(run.length * bs - inBlock, n - done);
+      if (run.physical === 0 || run.unwritten) {
         flush();
-        devOff = at;
-        bufOff = done;
-        len = bytes;
+        buf.fill(0, done, done + bytes);
+      } else {
+        blocks.checkRange(run.physical, run.length, 'file data');
+        const at = run.physical * bs + inBlock;
+        if (len > 0 && devOff + len === at && bufOff + len === done) {
+          len += bytes;
+        } else {
+          flush();
+          devOff = at;
+          bufOff = done;
+          len = bytes;
+        }
       }
+      done += bytes;
     }
-    done += bytes;
+    flush();
+  } catch (e) {
+    // Reads already started must not end as unhandled rejections.
+    await Promise.allSettled(reads);
+    throw e;
   }
-  flush();
   await Promise.all(reads);
   return n;
 }
