@@ -11,22 +11,16 @@
 import { open, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { FsError, toFsError } from '../errors.js';
-import { containerFormat } from '../block/formats.js';
-import { readHeader } from '../block/qcow2/header.js';
 import { createQcow2, type CreateQcow2Options } from '../block/qcow2/create.js';
-import { identify } from '../detect/index.js';
 import { FileDevice } from './file-device.js';
+import { openImage } from './open-image.js';
 
 export interface CreateOverlayOptions extends Omit<CreateQcow2Options, 'size' | 'backing'> {
   /** Replace NEW if it exists (default: EEXIST). */
   overwrite?: boolean;
   /** The base's format, when the caller knows it (default: detected). */
   baseFormat?: string;
-  /**
-   * How to learn the base's format and virtual size (default: detect the
-   * container with the catalogue and read its size). A host that opens
-   * whole chains (openImage) can pass its own.
-   */
+  /** How to learn the base's format and virtual size (default: openImage). */
   probe?: (path: string, format?: string) => Promise<{ format: string; size: number }>;
 }
 
@@ -64,24 +58,17 @@ export async function createOverlay(basePath: string, newPath: string, options: 
   return { backingName, backingFormat: format, size };
 }
 
-/** The base's container format (catalogue id, 'raw' when none) and virtual size. */
+/**
+ * The base's container format (catalogue id, 'raw' when none) and virtual
+ * size, opening it as the host opens any image (its own backing chain too,
+ * as qemu-img create does).
+ */
 async function probeBase(path: string, format?: string): Promise<{ format: string; size: number }> {
-  const file = await FileDevice.open(path);
+  const img = await openImage(path, format ? { format } : {});
   try {
-    const id = format ?? (await identify(file, { kinds: ['container'] }))[0]?.id ?? 'raw';
-    if (id === 'raw') return { format: 'raw', size: file.size };
-    // qcow2 names its size in the header: no need to open its own backing chain.
-    if (id === 'qcow2') return { format: id, size: (await readHeader(file)).size };
-    const container = containerFormat(id);
-    if (!container) throw new FsError('EOPNOTSUPP', `overlay: cannot open ${id} base images`);
-    const dev = await container.open(file, { readOnly: true, name: path });
-    try {
-      return { format: id, size: dev.size };
-    } finally {
-      await dev.close();
-    }
+    return { format: img.format, size: img.device.size };
   } finally {
-    await file.close();
+    await img.device.close();
   }
 }
 
