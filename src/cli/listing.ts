@@ -53,7 +53,7 @@ export function formatLong(rows: LongRow[], human: boolean): string[] {
   return rows.map((r, k) => {
     const c = cols[k]!;
     const name = r.target !== undefined ? `${quoteName(r.name)} -> ${quoteName(r.target)}` : quoteName(r.name);
-    return `${c[0]} ${c[1]!.padStart(w[1]!)} ${c[2]!.padEnd(w[2]!)} ${c[3]!.padEnd(w[3]!)} ${c[4]!.padStart(w[4]!)} ${c[5]} ${name}`;
+    return `${c[0]} ${c[1]!.padStart(w[1]!)} ${c[2]!.padStart(w[2]!)} ${c[3]!.padStart(w[3]!)} ${c[4]!.padStart(w[4]!)} ${c[5]} ${name}`;
   });
 }
 

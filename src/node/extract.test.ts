@@ -48,6 +48,9 @@ test('extract keeps contents, modes, owners, times, symlinks, hardlinks, holes a
   await fs.release(sparse.ino, fh);
   await fs.mknod(fs.rootIno, 'pipe', S_IFIFO | 0o600, 0, caller);
   await fs.setattr(hello.ino, { mtime: { sec: 946684800, nsec: 123456789 }, atime: { sec: 946684801, nsec: 0 } });
+  // Before 1970: node:fs would turn a negative number into "now".
+  const old = await file(fs, fs.rootIno, 'old.txt', 'from 1960');
+  await fs.setattr(old.ino, { mtime: { sec: -315619200, nsec: 0 } });
 
   const s = await scratch();
   try {
@@ -59,6 +62,7 @@ test('extract keeps contents, modes, owners, times, symlinks, hardlinks, holes a
     assert.equal(h1.ino, h2.ino, 'hardlinks share an inode');
     assert.equal(h1.nlink, 2);
     assert.equal(h1.mtime.getTime(), 946684800123);
+    assert.equal((await stat(join(s.dest, 'old.txt'))).mtime.getTime(), -315619200000);
     assert.equal((await stat(join(s.dest, 'docs'))).mode & 0o7777, 0o750);
     // Setuid survives only for root, as with tar.
     assert.equal(h1.mode & 0o7777, isRoot ? 0o4755 : 0o755);

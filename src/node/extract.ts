@@ -308,8 +308,9 @@ class Extractor {
   }
 }
 
-function seconds(t: Timespec): number {
-  return t.sec + t.nsec / 1e9;
+/** Node turns negative numbers into "now" (fs.utimes), so times before 1970 go in as Dates (ms precision). */
+function seconds(t: Timespec): number | Date {
+  return t.sec >= 0 ? t.sec + t.nsec / 1e9 : new Date(t.sec * 1000 + Math.floor(t.nsec / 1e6));
 }
 
 function isZero(b: Uint8Array): boolean {

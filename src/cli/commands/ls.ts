@@ -1,7 +1,7 @@
 /** `anymount ls`: list directory contents inside an image, like ls(1). */
 import type { BigIntStats } from '../../api/stats.js';
 import { EXIT, UsageError, type Command, type CommandIo } from '../command.js';
-import { formatColumns, formatLong, quoteName, statJson, type LongRow } from '../listing.js';
+import { formatColumns, formatLong, humanSize, quoteName, statJson, type LongRow } from '../listing.js';
 import { printError, printJson } from '../output.js';
 import { addressWithPath, groupBySource, SOURCE_HELP, SOURCE_OPTIONS, withSource } from '../source.js';
 import { compareNames, joinImagePath } from '../walk.js';
@@ -151,7 +151,7 @@ function emit(io: CommandIo, f: LsFlags, json: Record<string, unknown>[], rows: 
   if (f.long) {
     if (isDirListing) {
       const kib = rows.reduce((sum, r) => sum + Number(r.stat.blocks), 0) / 2;
-      io.stdout.write(`total ${f.human ? humanTotal(kib) : Math.ceil(kib)}\n`);
+      io.stdout.write(`total ${f.human ? humanSize(kib * 1024) : Math.ceil(kib)}\n`);
     }
     for (const line of formatLong(rows, f.human)) io.stdout.write(line + '\n');
     return;
@@ -160,8 +160,4 @@ function emit(io: CommandIo, f: LsFlags, json: Record<string, unknown>[], rows: 
   const tty = (io.stdout as { isTTY?: boolean; columns?: number }).isTTY === true;
   const lines = f.one || !tty ? names.map(quoteName) : formatColumns(names, (io.stdout as { columns?: number }).columns ?? 80);
   for (const line of lines) io.stdout.write(line + '\n');
-}
-
-function humanTotal(kib: number): string {
-  return kib < 1024 ? `${Math.ceil(kib)}K` : `${(kib / 1024).toFixed(1)}M`;
 }
