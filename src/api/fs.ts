@@ -297,13 +297,14 @@ export class AnymountFs {
   readdir(path: PathLike, options?: ReaddirOptions | string | null): Promise<string[] | Dirent[]> {
     const opts: ReaddirOptions = typeof options === 'object' && options !== null ? options : {};
     return this.call('scandir', path, async (p) => {
+      if (!opts.withFileTypes && !opts.recursive) return this.names(p);
       const found: Array<{ rel: string; dirent: Dirent }> = [];
       const walk = async (dir: string, rel: string): Promise<void> => {
         const fd = await this.proc.open(dir, O_RDONLY | O_DIRECTORY);
         const here: Dirent[] = [];
         try {
           for (;;) {
-            const batch = await readDirents(this.proc, fd, dir, 1024);
+            const batch = await readDirents(this.proc, fd, dir, 4096);
             if (batch === null) break;
             here.push(...batch);
           }
@@ -319,6 +320,21 @@ export class AnymountFs {
       await walk(p, '');
       return opts.withFileTypes ? found.map((f) => f.dirent) : found.map((f) => f.rel);
     });
+  }
+
+  /** Plain readdir: names straight from getdents, no Dirent objects. */
+  private async names(p: string): Promise<string[]> {
+    const fd = await this.proc.open(p, O_RDONLY | O_DIRECTORY);
+    const out: string[] = [];
+    try {
+      for (;;) {
+        const batch = await this.proc.getdents(fd, 4096);
+        if (batch.length === 0) return out;
+        for (const e of batch) if (e.name !== '.' && e.name !== '..') out.push(e.name);
+      }
+    } finally {
+      await this.proc.close(fd);
+    }
   }
 
   opendir(path: PathLike, options: { bufferSize?: number } = {}): Promise<Dir> {

@@ -72,6 +72,8 @@ export class Dentry {
   expires: number;
   /** False once removed from its parent's table (unlinked while open, or invalidated). */
   hashed = true;
+  /** Used since the eviction clock last passed (second chance). */
+  referenced = false;
 
   constructor(sb: Superblock, parent: Dentry | null, name: string, inode: CachedInode | null, expires: number) {
     this.sb = sb;
@@ -92,6 +94,11 @@ export class Superblock {
   readonly dev: number;
   readonly root: Dentry;
   private readonly inodes = new Map<number, CachedInode>();
+  /**
+   * Every dentry, oldest first, for eviction by the CLOCK algorithm: a hit
+   * only sets `referenced` (no reordering on the hot path); eviction gives
+   * referenced entries a second chance by moving them to the end.
+   */
   private readonly lru = new Set<Dentry>();
   private readonly options: DcacheOptions;
   private readonly exact: boolean;
@@ -123,9 +130,8 @@ export class Superblock {
   cached(parent: Dentry, name: string): Dentry | undefined {
     const d = parent.children?.get(name);
     if (!d) return undefined;
-    if (d.expires < this.options.now()) return undefined;
-    this.lru.delete(d);
-    this.lru.add(d);
+    if (d.expires !== Infinity && d.expires < this.options.now()) return undefined;
+    d.referenced = true;
     return d;
   }
 
@@ -152,7 +158,7 @@ export class Superblock {
     const old = parent.children?.get(name);
     if (old && old.inode === inode) {
       old.expires = this.entryExpiry();
-      this.touch(old);
+      old.referenced = true;
       return old;
     }
     if (old) this.detach(old);
@@ -196,7 +202,7 @@ export class Superblock {
     d.hashed = true;
     d.expires = this.entryExpiry();
     (newParent.children ??= new Map()).set(newName, d);
-    this.touch(d);
+    d.referenced = true;
   }
 
   /** After RENAME_EXCHANGE: the two dentries swap places. */
@@ -279,13 +285,8 @@ export class Superblock {
 
   private attach(parent: Dentry, d: Dentry): void {
     (parent.children ??= new Map()).set(d.name, d);
-    this.touch(d);
-    if (this.lru.size > this.options.maxDentries) this.evict();
-  }
-
-  private touch(d: Dentry): void {
-    this.lru.delete(d);
     this.lru.add(d);
+    if (this.lru.size > this.options.maxDentries) this.evict();
   }
 
   /** Takes a dentry out of its parent's table; frees it unless something holds it. */
@@ -321,10 +322,15 @@ export class Superblock {
   }
 
   private evict(): void {
-    let budget = 64;
+    let budget = 128;
     for (const d of this.lru) {
       if (this.lru.size <= this.options.maxDentries || budget-- <= 0) break;
-      if (d.refs === 0 && d.mounts === 0 && !d.children?.size) this.detach(d);
+      if (d.referenced || d.refs > 0 || d.mounts > 0 || d.children?.size) {
+        // Second chance: to the end of the clock.
+        d.referenced = false;
+        this.lru.delete(d);
+        this.lru.add(d);
+      } else this.detach(d);
     }
   }
 
