@@ -7,7 +7,7 @@
  */
 import type { BlockDevice } from '../../block/device.js';
 import { FsError } from '../../errors.js';
-import { LruCache } from '../../util/lru.js';
+import { TwoGenerationCache } from './cache.js';
 
 /** Default metadata cache budget. */
 export const METADATA_CACHE_BYTES = 16 << 20;
@@ -16,7 +16,7 @@ export class Ext4Blocks {
   readonly device: BlockDevice;
   readonly blockSize: number;
   readonly blocksCount: number;
-  private readonly cache: LruCache<number, Uint8Array>;
+  private readonly cache: TwoGenerationCache<number, Uint8Array>;
   private readonly inflight = new Map<number, Promise<Uint8Array>>();
   /** Device reads issued, for tests and benches that check coalescing. */
   deviceReads = 0;
@@ -25,7 +25,7 @@ export class Ext4Blocks {
     this.device = device;
     this.blockSize = blockSize;
     this.blocksCount = blocksCount;
-    this.cache = new LruCache(Math.max(cacheBytes, blockSize * 16));
+    this.cache = new TwoGenerationCache(Math.max(cacheBytes, blockSize * 16));
   }
 
   /** EIO unless blocks [pblk, pblk+count) lie inside the volume. */

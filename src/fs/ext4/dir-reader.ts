@@ -8,7 +8,7 @@
 import { FsError } from '../../errors.js';
 import { utf8Encoder } from '../../binary/reader.js';
 import { DT_DIR, S_IFDIR, S_IFMT } from '../../fs/mode.js';
-import { LruCache } from '../../util/lru.js';
+import { TwoGenerationCache } from './cache.js';
 import { casefold, casefoldBytes, EXT4_ENC_UTF8_12_1 } from './casefold.js';
 import { parseDirRegion, verifyLeafChecksum, type DirParseContext, type DirRecord } from './directory.js';
 import { COMPAT, INCOMPAT } from './features.js';
@@ -46,8 +46,9 @@ export interface LookupStats {
 export class Ext4DirReader {
   readonly stats: LookupStats = { htree: 0, linearScans: 0 };
   private readonly vol: Ext4Volume;
-  private readonly parsed = new LruCache<string, DirRecord[]>(PARSED_BLOCK_ENTRIES);
-  private readonly nameIndexes = new LruCache<number, Map<string, DirRecord>>(NAME_INDEX_ENTRIES);
+  /** Parsed blocks by physical block (numbers hash faster than strings); the owner is checked on a hit. */
+  private readonly parsed = new TwoGenerationCache<number, { ino: number; lblk: number; records: DirRecord[] }>(PARSED_BLOCK_ENTRIES);
+  private readonly nameIndexes = new TwoGenerationCache<number, Map<string, DirRecord>>(NAME_INDEX_ENTRIES);
 
   constructor(vol: Ext4Volume) {
     this.vol = vol;
@@ -105,17 +106,19 @@ export class Ext4DirReader {
 
   /** The entries of directory block `lblk` (none for a hole). */
   async blockRecords(state: InodeState, lblk: number): Promise<DirRecord[]> {
-    const key = `${state.inode.ino}:${lblk}`;
-    const hit = this.parsed.get(key);
-    if (hit) return hit;
+    const ino = state.inode.ino;
+    const run = await this.vol.mapper(state).map(lblk, 1);
+    if (run.physical === 0 || run.unwritten) return [];
+    const hit = this.parsed.get(run.physical);
+    if (hit && hit.ino === ino && hit.lblk === lblk) return hit.records;
     const bytes = await this.block(state, lblk);
     let records: DirRecord[] = [];
     if (bytes) {
       this.verify(state, lblk, bytes);
       const bs = this.vol.sb.blockSize;
-      records = parseDirRegion(bytes, lblk * bs, bs, `block ${lblk}`, lblk === 0, this.parseCtx(state.inode.ino));
+      records = parseDirRegion(bytes, lblk * bs, bs, `block ${lblk}`, lblk === 0, this.parseCtx(ino));
     }
-    this.parsed.set(key, records, records.length + 1);
+    this.parsed.set(run.physical, { ino, lblk, records }, records.length + 1);
     return records;
   }
 

@@ -14,7 +14,7 @@
  */
 import { BinaryReader } from '../../binary/reader.js';
 import { FsError } from '../../errors.js';
-import { LruCache } from '../../util/lru.js';
+import { TwoGenerationCache } from './cache.js';
 import type { Ext4Blocks } from './blocks.js';
 import { MAX_LOGICAL_BLOCKS, type BlockMapper, type BlockRun } from './block-run.js';
 import { chksum } from './checksum.js';
@@ -46,7 +46,7 @@ export interface ExtentContext {
   /** First block that may hold file data (after the superblock). */
   readonly firstDataBlock: number;
   /** Parsed block nodes, shared by all inodes, keyed by physical block. */
-  readonly nodeCache: LruCache<number, ExtentNode>;
+  readonly nodeCache: TwoGenerationCache<number, ExtentNode>;
 }
 
 function treeError(ino: number, where: string, detail: string): FsError {

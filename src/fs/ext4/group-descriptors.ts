@@ -8,7 +8,7 @@
  */
 import { BinaryReader } from '../../binary/reader.js';
 import { FsError } from '../../errors.js';
-import { LruCache } from '../../util/lru.js';
+import { TwoGenerationCache } from './cache.js';
 import type { Ext4Blocks } from './blocks.js';
 import { chksum, chksumSkipping, crc16, le32 } from './checksum.js';
 import { COMPAT, INCOMPAT, RO_COMPAT } from './features.js';
@@ -68,7 +68,7 @@ export class GroupDescriptors {
   private readonly sb: Ext4Superblock;
   private readonly blocks: Ext4Blocks;
   private readonly policy: ChecksumPolicy;
-  private readonly parsed = new LruCache<number, GroupDescriptor>(4096);
+  private readonly parsed = new TwoGenerationCache<number, GroupDescriptor>(4096);
   /** Blocks holding the inode tables, for the range check below. */
   readonly itableBlocks: number;
 

@@ -113,8 +113,13 @@ function probe(frame: DxFrame, hash: number): number {
   return lo - 1;
 }
 
+/** Parsed index blocks kept per directory (each is at most a block's worth of entries). */
+const FRAME_CACHE_BLOCKS = 64;
+
 export class HtreeIndex {
   private readonly dir: HtreeDir;
+  /** Verified, parsed index blocks by logical block: lookups then neither re-read nor re-check them. */
+  private readonly frames = new Map<number, { hashes: Uint32Array; blocks: Uint32Array; levels: number }>();
 
   constructor(dir: HtreeDir) {
     this.dir = dir;
@@ -147,20 +152,34 @@ export class HtreeIndex {
    * continues the same hash (collisions spilling over). `visit` is called
    * on each until it returns true.
    */
+  /** The parsed entries of index block `lblk` (the root when 0), with a fresh cursor. */
+  private async frame(lblk: number): Promise<DxFrame> {
+    let f = this.frames.get(lblk);
+    if (!f) {
+      const d = this.dir;
+      const isRoot = lblk === 0;
+      const { block, countOffset } = await this.indexBlock(lblk, isRoot);
+      const what = `directory inode ${d.ino}: htree ${isRoot ? 'root' : `node (block ${lblk})`}`;
+      const e = readEntries(block, countOffset, this.limit(countOffset), what);
+      f = { hashes: e.hashes, blocks: e.blocks, levels: isRoot ? block[24 + 6]! : 0 };
+      if (this.frames.size >= FRAME_CACHE_BLOCKS) this.frames.delete(this.frames.keys().next().value!);
+      this.frames.set(lblk, f);
+    }
+    return { hashes: f.hashes, blocks: f.blocks, at: 0 };
+  }
+
   async search(hash: number, visit: (leafLblk: number) => Promise<boolean>): Promise<void> {
     const d = this.dir;
-    const root = await this.indexBlock(0, true);
-    const levels = root.block[24 + 6]!;
+    await this.frame(0);
+    const levels = this.frames.get(0)!.levels;
     if (levels >= (d.largeDir ? 3 : 2)) throw new BadDxDir(`directory inode ${d.ino}: htree depth ${levels + 1} exceeds ${d.largeDir ? 3 : 2}`);
     const frames: DxFrame[] = [];
-    let frame = readEntries(root.block, root.countOffset, this.limit(root.countOffset), `directory inode ${d.ino}: htree root`);
+    let frame = await this.frame(0);
     for (let level = 0; ; level++) {
       frame.at = probe(frame, hash);
       frames.push(frame);
       if (level === levels) break;
-      const child = frame.blocks[frame.at]!;
-      const node = await this.indexBlock(child, false);
-      frame = readEntries(node.block, node.countOffset, this.limit(node.countOffset), `directory inode ${d.ino}: htree node (block ${child})`);
+      frame = await this.frame(frame.blocks[frame.at]!);
     }
     // Bounded: each step moves forward through the leaves, which are finite.
     for (let steps = 0; steps <= d.dirBlocks; steps++) {
@@ -184,9 +203,7 @@ export class HtreeIndex {
     const bhash = frames[p]!.hashes[frames[p]!.at]!;
     if (((bhash & ~1) >>> 0) !== hash) return false;
     while (up-- > 0) {
-      const child = frames[p]!.blocks[frames[p]!.at]!;
-      const node = await this.indexBlock(child, false);
-      const f = readEntries(node.block, node.countOffset, this.limit(node.countOffset), `directory inode ${this.dir.ino}: htree node (block ${child})`);
+      const f = await this.frame(frames[p]!.blocks[frames[p]!.at]!);
       p++;
       frames[p] = f;
     }

@@ -8,7 +8,7 @@ import type { BlockDevice } from '../../block/device.js';
 import { readStructure } from '../../block/device.js';
 import { FsError } from '../../errors.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../fs/mode.js';
-import { LruCache } from '../../util/lru.js';
+import { TwoGenerationCache } from './cache.js';
 import { aclFromDisk } from './acl.js';
 import { BlockMapMapper } from './block-map.js';
 import type { BlockMapper } from './block-run.js';
@@ -75,7 +75,7 @@ export class Ext4Volume {
   readonly policy: ChecksumPolicy;
   readonly warnings: string[] = [];
   private droppedWarnings = 0;
-  private readonly inodes = new LruCache<number, InodeState>(INODE_CACHE_ENTRIES);
+  private readonly inodes = new TwoGenerationCache<number, InodeState>(INODE_CACHE_ENTRIES);
   private readonly inflight = new Map<number, Promise<InodeState>>();
   private readonly extentCtx: ExtentContext;
   readonly journal: JournalState | undefined;
@@ -92,7 +92,7 @@ export class Ext4Volume {
       policy: this.policy,
       metadataCsum: sb.metadataCsum,
       firstDataBlock: sb.s_first_data_block,
-      nodeCache: new LruCache<number, ExtentNode>(EXTENT_NODE_CACHE_ENTRIES),
+      nodeCache: new TwoGenerationCache<number, ExtentNode>(EXTENT_NODE_CACHE_ENTRIES),
     };
   }
 
