@@ -18,7 +18,7 @@ import { DT_DIR, S_IFMT, S_IFREG, S_IFLNK, S_IFDIR } from '../mode.js';
 import { BOOT_DIR_INO, BootDirectory, bootDirectoryName } from './boot-directory.js';
 import { FLAG_DIRECTORY, FLAG_MULTI_EXTENT, isDotDotRecord, isDotRecord, parseDirectoryRecord } from './directory-record.js';
 import { FIRST_DATA_OFFSET, indexDirectory, type IsoDirectory, type SerialRegistry } from './directory.js';
-import { readBootCatalog } from './el-torito.js';
+import { readBootCatalog, type BootEntry } from './el-torito.js';
 import { buildDirectoryInode, buildFileInode, recordExtent, type IsoInode, type RecordExtent } from './inode.js';
 import { MetadataCache } from './metadata-cache.js';
 import { findSessions } from './multisession.js';
@@ -76,7 +76,7 @@ export class Iso9660FileSystem implements FileSystem {
   private readonly vol: IsoVolume;
   private readonly rootSkip: number;
   private readonly volumeSpaceSize: number;
-  private boot: BootDirectory | undefined;
+  private bootDir: BootDirectory | undefined;
   private readonly pinned = new Map<Ino, { inode: IsoInode; refs: number }>();
   private readonly recent = new LruCache<Ino, IsoInode>(INODE_CACHE);
   private readonly dirs = new LruCache<Ino, Promise<IsoDirectory>>(DIRECTORY_CACHE_ENTRIES);
@@ -172,7 +172,12 @@ export class Iso9660FileSystem implements FileSystem {
     if (catalog.entries.length === 0) return;
     const root = await this.directory(this.rootIno);
     const name = bootDirectoryName((n) => root.byName.has(n));
-    this.boot = new BootDirectory(name, catalog.entries, this.rootIno, this.vol.blockSize, set.primary.creation ?? set.primary.modification);
+    this.bootDir = new BootDirectory(name, catalog.entries, this.rootIno, this.vol.blockSize, set.primary.creation ?? set.primary.modification);
+  }
+
+  /** The El Torito boot entries shown in the virtual boot directory, and its name. */
+  get boot(): { readonly name: string; readonly entries: readonly BootEntry[] } | undefined {
+    return this.bootDir ? { name: this.bootDir.name, entries: this.bootDir.entries } : undefined;
   }
 
   // ----- inodes -----
@@ -303,9 +308,9 @@ export class Iso9660FileSystem implements FileSystem {
   // ----- FileSystem -----
 
   async lookup(dir: Ino, name: string): Promise<Entry> {
-    if (this.boot) {
-      if (dir === this.rootIno && name === this.boot.name) return this.pin(BOOT_DIR_INO);
-      if (dir === BOOT_DIR_INO) return this.pin(this.boot.lookup(name));
+    if (this.bootDir) {
+      if (dir === this.rootIno && name === this.bootDir.name) return this.pin(BOOT_DIR_INO);
+      if (dir === BOOT_DIR_INO) return this.pin(this.bootDir.lookup(name));
     }
     const d = await this.dirFor(dir, 'lookup');
     const i = d.byName.get(name);
@@ -317,7 +322,7 @@ export class Iso9660FileSystem implements FileSystem {
   }
 
   private async pin(ino: Ino): Promise<Entry> {
-    if (this.boot?.owns(ino)) return { ino, attr: this.boot.stat(ino) };
+    if (this.bootDir?.owns(ino)) return { ino, attr: this.bootDir.stat(ino) };
     const p = this.pinned.get(ino);
     if (p) {
       p.refs++;
@@ -340,12 +345,12 @@ export class Iso9660FileSystem implements FileSystem {
   }
 
   async getattr(ino: Ino): Promise<Stat> {
-    if (this.boot?.owns(ino)) return this.boot.stat(ino);
+    if (this.bootDir?.owns(ino)) return this.bootDir.stat(ino);
     return (await this.inode(ino)).stat;
   }
 
   async readlink(ino: Ino): Promise<string> {
-    if (this.boot?.owns(ino)) throw new FsError('EINVAL', `iso9660: inode ${ino} is not a symbolic link`);
+    if (this.bootDir?.owns(ino)) throw new FsError('EINVAL', `iso9660: inode ${ino} is not a symbolic link`);
     const inode = await this.inode(ino);
     if ((inode.stat.mode & S_IFMT) !== S_IFLNK) throw new FsError('EINVAL', `iso9660: inode ${ino} is not a symbolic link`);
     if (inode.symlink === undefined) throw corrupt('iso9660', `symlink (${inode.where})`, undefined, inode.symlinkError ?? 'no target');
@@ -358,11 +363,11 @@ export class Iso9660FileSystem implements FileSystem {
   }
 
   async readdir(ino: Ino, _fh: number, cookie: number, limit = Number.MAX_SAFE_INTEGER): Promise<DirEntry[]> {
-    if (this.boot?.owns(ino)) return this.boot.readdir(cookie, limit);
+    if (this.bootDir?.owns(ino)) return this.bootDir.readdir(cookie, limit);
     const d = await this.dirFor(ino, 'readdir');
     const out: DirEntry[] = [];
     // Positions: 0 '.', 1 '..', then the entries, then (in the root) the boot directory.
-    const total = d.entries.length + 2 + (ino === this.rootIno && this.boot ? 1 : 0);
+    const total = d.entries.length + 2 + (ino === this.rootIno && this.bootDir ? 1 : 0);
     for (let pos = cookie; pos < total && out.length < limit; pos++) {
       const next = pos + 1;
       if (pos === 0) out.push({ name: '.', ino, type: DT_DIR, next });
@@ -370,7 +375,7 @@ export class Iso9660FileSystem implements FileSystem {
       else if (pos - 2 < d.entries.length) {
         const e = d.entries[pos - 2]!;
         out.push({ name: e.name, ino: e.ino, type: e.type, next });
-      } else out.push({ name: this.boot!.name, ino: BOOT_DIR_INO, type: DT_DIR, next });
+      } else out.push({ name: this.bootDir!.name, ino: BOOT_DIR_INO, type: DT_DIR, next });
     }
     return out;
   }
@@ -381,7 +386,7 @@ export class Iso9660FileSystem implements FileSystem {
   }
 
   async read(ino: Ino, _fh: number, buf: Uint8Array, pos: number): Promise<number> {
-    if (this.boot?.owns(ino)) return this.boot.read(this.vol.dev, ino, buf, pos);
+    if (this.bootDir?.owns(ino)) return this.bootDir.read(this.vol.dev, ino, buf, pos);
     const inode = await this.inode(ino);
     const type = inode.stat.mode & S_IFMT;
     if (type === S_IFDIR) throw new FsError('EISDIR', `iso9660: inode ${ino} is a directory`);
