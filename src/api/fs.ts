@@ -299,25 +299,25 @@ export class AnymountFs {
     return this.call('scandir', path, async (p) => {
       if (!opts.withFileTypes && !opts.recursive) return this.names(p);
       const found: Array<{ rel: string; dirent: Dirent }> = [];
-      const walk = async (dir: string, rel: string): Promise<void> => {
+      // Node's order: a directory's entries, then its subdirectories taken last-first.
+      const queue: Array<[dir: string, rel: string]> = [[p, '']];
+      while (queue.length) {
+        const [dir, rel] = queue.pop()!;
         const fd = await this.proc.open(dir, O_RDONLY | O_DIRECTORY);
-        const here: Dirent[] = [];
         try {
           for (;;) {
             const batch = await readDirents(this.proc, fd, dir, 4096);
             if (batch === null) break;
-            here.push(...batch);
+            for (const d of batch) {
+              const name = rel ? `${rel}/${d.name}` : d.name;
+              found.push({ rel: name, dirent: d });
+              if (opts.recursive && d.isDirectory()) queue.push([joinPath(dir, d.name), name]);
+            }
           }
         } finally {
           await this.proc.close(fd);
         }
-        for (const d of here) {
-          const name = rel ? `${rel}/${d.name}` : d.name;
-          found.push({ rel: name, dirent: d });
-          if (opts.recursive && d.isDirectory()) await walk(joinPath(dir, d.name), name);
-        }
-      };
-      await walk(p, '');
+      }
       return opts.withFileTypes ? found.map((f) => f.dirent) : found.map((f) => f.rel);
     });
   }
