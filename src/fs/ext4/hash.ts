@@ -25,6 +25,7 @@ export const HASH_NAMES: Record<number, string> = {
 };
 
 const EOF_32 = 0x7fffffff;
+const MD4_INIT = new Uint32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476]);
 
 /** A name byte as the hash sees it: sign-extended or not. */
 function byteAt(name: Uint8Array, i: number, signed: boolean): number {
@@ -143,9 +144,15 @@ export interface DirHash {
  * offset already applied (0..5); `seed` is s_hash_seed (all zero → the
  * MD4 initial values). Returns undefined for versions we cannot compute.
  */
+const BUF = new Uint32Array(4);
+const IN8 = new Uint32Array(8);
+const IN4 = new Uint32Array(4);
+
 export function dirHash(name: Uint8Array, version: number, seed: Uint32Array): DirHash | undefined {
-  const buf = new Uint32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476]);
-  if (seed.some((w) => w !== 0)) buf.set(seed);
+  // Scratch buffers are module-level: hashing runs on every htree lookup.
+  const buf = BUF;
+  if (seed[0] || seed[1] || seed[2] || seed[3]) buf.set(seed);
+  else buf.set(MD4_INIT);
   let hash: number;
   let minor = 0;
   const signed = version <= DX_HASH_TEA;
@@ -156,7 +163,7 @@ export function dirHash(name: Uint8Array, version: number, seed: Uint32Array): D
       break;
     case DX_HASH_HALF_MD4:
     case DX_HASH_HALF_MD4_UNSIGNED: {
-      const inp = new Uint32Array(8);
+      const inp = IN8;
       for (let p = 0, len = name.length; len > 0; len -= 32, p += 32) {
         str2hashbuf(name, p, len, inp, 8, signed);
         halfMd4Transform(buf, inp);
@@ -167,7 +174,7 @@ export function dirHash(name: Uint8Array, version: number, seed: Uint32Array): D
     }
     case DX_HASH_TEA:
     case DX_HASH_TEA_UNSIGNED: {
-      const inp = new Uint32Array(4);
+      const inp = IN4;
       for (let p = 0, len = name.length; len > 0; len -= 16, p += 16) {
         str2hashbuf(name, p, len, inp, 4, signed);
         teaTransform(buf, inp);
