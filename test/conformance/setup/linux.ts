@@ -21,6 +21,8 @@ export function sh(cmd: string, args: string[]): void {
 
 export function canMount(): string | undefined {
   if (!isRoot) return 'needs root (mounts a tmpfs)';
+  // The syscalls node:fs lacks go through perl's syscall.ph (Debian package perl).
+  if (spawnSync('perl', ['-e', "require 'syscall.ph'"]).status !== 0) return "needs perl with syscall.ph (package perl)";
   const d = mkdtempSync(join(tmpdir(), 'anymount-probe-'));
   const r = spawnSync('mount', ['-t', 'tmpfs', 'none', d]);
   if (r.status === 0) spawnSync('umount', [d]);
