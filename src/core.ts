@@ -24,3 +24,4 @@ export { OverlayFileSystem, type OverlayOptions } from './vfs/overlay/overlay.js
 export { Vfs, type VfsOptions } from './vfs/vfs.js';
 export { VfsProcess, type VfsStat } from './vfs/process.js';
 export * from './api/index.js';
+export { Qcow2Device, createQcow2, type CreateQcow2Options } from './block/qcow2/index.js';

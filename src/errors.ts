@@ -154,7 +154,9 @@ export function isFsError(e: unknown, code?: ErrnoCode): e is FsError {
 export function toFsError(e: unknown, context?: string): FsError {
   if (e instanceof FsError) return e;
   const code = (e as { code?: unknown } | null)?.code;
-  const message = e instanceof Error ? e.message : String(e);
+  let message = e instanceof Error ? e.message : String(e);
+  // Node's system errors start with their code ("ENOENT: no such file…"); the code is shown separately.
+  if (typeof code === 'string' && message.startsWith(`${code}: `)) message = message.slice(code.length + 2);
   const what = context ? `${context}: ${message}` : message;
   if (typeof code === 'string' && code in ERRNO) return new FsError(code as ErrnoCode, what, { cause: e });
   return new FsError('EIO', what, { cause: e });

@@ -11,3 +11,4 @@ export { createNodeFs, NodeAnymountFs } from './node/fs.js';
 export { open, type OpenOptions, type OpenedFs } from './node/open.js';
 export { openSource, type OpenSourceOptions, type OpenedSource } from './node/open-source.js';
 export { extractTree, type ExtractOptions, type ExtractStats } from './node/extract.js';
+export { createOverlay, type CreateOverlayOptions, type CreatedOverlay } from './node/qcow2-overlay.js';

@@ -13,8 +13,9 @@ import { duCommand } from './commands/du.js';
 import { cpCommand } from './commands/cp.js';
 import { extractCommand } from './commands/extract.js';
 import { mkdirCommand, mvCommand, rmCommand } from './commands/modify.js';
+import { overlayCreateCommand } from './commands/overlay.js';
 
-export const COMMANDS: Command[] = [infoCommand, lsCommand, treeCommand, statCommand, catCommand, findCommand, duCommand, cpCommand, extractCommand, rmCommand, mkdirCommand, mvCommand];
+export const COMMANDS: Command[] = [infoCommand, lsCommand, treeCommand, statCommand, catCommand, findCommand, duCommand, cpCommand, extractCommand, rmCommand, mkdirCommand, mvCommand, overlayCreateCommand];
 
 const VERSION = '0.1.0';
 

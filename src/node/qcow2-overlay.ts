@@ -8,7 +8,7 @@
  * we store BASE as given when it is absolute, and otherwise as the path from
  * NEW's directory to BASE (the user names BASE relative to where they are).
  */
-import { open, realpath } from 'node:fs/promises';
+import { open, realpath, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { FsError, toFsError } from '../errors.js';
 import { createQcow2, type CreateQcow2Options } from '../block/qcow2/create.js';
@@ -48,12 +48,18 @@ export async function createOverlay(basePath: string, newPath: string, options: 
     throw toFsError(e, `overlay ${newPath}`);
   }
   await handle.close();
-  const file = await FileDevice.open(target, { write: true });
   try {
-    const { overwrite: _o, baseFormat: _b, probe: _p, ...qcow2 } = options;
-    await createQcow2(file, { ...qcow2, size: roundUp512(size), backing: { name: backingName, format, size } });
-  } finally {
-    await file.close();
+    const file = await FileDevice.open(target, { write: true });
+    try {
+      const { overwrite: _o, baseFormat: _b, probe: _p, ...qcow2 } = options;
+      await createQcow2(file, { ...qcow2, size: roundUp512(size), backing: { name: backingName, format, size } });
+    } finally {
+      await file.close();
+    }
+  } catch (e) {
+    // A failed create leaves nothing behind.
+    await unlink(target).catch(() => {});
+    throw e;
   }
   return { backingName, backingFormat: format, size };
 }
