@@ -185,7 +185,7 @@ export class FatTable {
     for (const [i, c] of this.chunks) if (c.lo < c.hi) await this.writeChunk(i, c);
   }
 
-  /** Drops changes not yet committed (after a failed operation undid them in memory, nothing to do). */
+  /** True while some change is not yet written to the FAT copies. */
   get dirty(): boolean {
     for (const c of this.chunks.values()) if (c.lo < c.hi) return true;
     return false;

@@ -67,7 +67,7 @@ export class FatVolume {
   /** FSInfo sector offset when its signatures are valid. */
   private readonly fsInfoOffset: number | undefined;
   /** The volume was marked dirty (or erroneous) before we opened it: leave the marks alone, like Linux. */
-  readonly wasDirty: boolean;
+  wasDirty: boolean;
   /** We marked it dirty and have not cleaned it yet. */
   private markedDirty = false;
   private readonly bootState: number;
@@ -119,7 +119,7 @@ export class FatVolume {
     const fat1 = await vol.fat.get(1);
     const bits = vol.fat.statusBits;
     if (bits && (!(fat1 & bits.clean) || !(fat1 & bits.noError))) {
-      (vol as { wasDirty: boolean }).wasDirty = true;
+      vol.wasDirty = true;
     }
     if (vol.wasDirty) vol.warn('the volume was not cleanly unmounted (dirty bit set); run fsck.fat');
     if (writable && dev.size < geo.TotSec * geo.BytsPerSec) {
