@@ -11,6 +11,7 @@ import { Vfs } from '../vfs/vfs.js';
 import type { AnymountFsOptions } from '../api/fs.js';
 import { createNodeFs, NodeAnymountFs } from './fs.js';
 import { openSource, type OpenedSource, type OpenSourceOptions } from './open-source.js';
+import type { Address } from './address.js';
 
 export interface OpenOptions extends OpenSourceOptions, Pick<AnymountFsOptions, 'creds' | 'umask' | 'permissions'> {}
 
@@ -23,7 +24,7 @@ export interface OpenedFs extends NodeAnymountFs {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-export async function open(address: string, options: OpenOptions = {}): Promise<OpenedFs> {
+export async function open(address: string | Address, options: OpenOptions = {}): Promise<OpenedFs> {
   const source = await openSource(address, options);
   try {
     const vfs = await Vfs.create(source.fs, { readOnly: !options.write, ...(options.permissions !== undefined ? { permissions: options.permissions } : {}) });
