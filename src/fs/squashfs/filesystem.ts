@@ -27,7 +27,8 @@ import { XattrTable } from './xattr.js';
 
 const CAPABILITIES: Capabilities = readOnlyCapabilities({
   ...POSIX_CAPABILITIES,
-  maxNameLength: 256,
+  // squashfs stores up to 256 bytes, but Linux's NAME_MAX (255) is what any name we are asked about must fit.
+  maxNameLength: 255,
   timestampGranularityNs: 1e9,
   birthTime: false,
 });
