@@ -277,7 +277,7 @@ test('ext4 hostile: htree indexes the kernel would ignore fall back to a linear 
     mutate(b);
     const fs = await open(b);
     const dir = await ino(fs, 'big-dir');
-    for (const i of [1, 77, 200]) assert.ok((await fs.lookup(dir, `entry-with-a-long-name-${i}`)).ino > 0, what);
+    for (let i = 1; i <= 200; i++) assert.ok((await fs.lookup(dir, `entry-with-a-long-name-${i}`)).ino > 0, what);
     await assert.rejects(fs.lookup(dir, 'absent'), { code: 'ENOENT' });
     assert.match(fs.warnings.join('\n'), warning, what);
   }
