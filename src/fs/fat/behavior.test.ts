@@ -279,3 +279,20 @@ test('fat: the root directory label entry wins over the boot sector label, as bl
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('fat: with tz=+01:00, times are written and read as local time an hour east of UTC (7-Zip reads them with TZ=UTC)', { skip }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fat-tz-'));
+  try {
+    const img = join(dir, 'v.img');
+    await run('mkfs.fat', ['-C', '-F', '16', '-s', '1', img, '8000']);
+    const dev = await FileDevice.open(img, { write: true });
+    const fs = await FatFileSystem.open(dev, { write: true, tz: 60, clock: () => ({ sec: 1_600_000_000, nsec: 0 }) });
+    const ino = await put(fs, fs.rootIno, 'local.txt', text('l'));
+    assert.equal((await fs.getattr(ino)).mtime.sec, 1_600_000_000);
+    await fs.destroy();
+    await dev.close();
+    assert.equal((await sevenZip(img)).get('local.txt')!.modified, fmt7z(1_600_000_000 + 3600));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

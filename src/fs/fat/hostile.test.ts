@@ -300,3 +300,17 @@ test('fat hostile: a file whose size exceeds its chain is EIO, a dirty volume is
   await expectEio(readPath(fs, 'B.TXT'), /holds only 2 clusters/);
   assert.ok(fs.warnings.some((w) => /not cleanly unmounted/.test(w)));
 });
+
+test('fat FAT32 with mirroring off reads and writes only the active FAT', { skip }, async () => {
+  const img = await Img.load(32);
+  img.view.setUint16(0x28, 0x81, true); // BPB_ExtFlags: mirroring off, FAT 1 active
+  img.bytes.fill(0xff, img.geo.fatOffset + 8, img.geo.fatOffset + 4096); // FAT 0 is garbage
+  const fs = await img.open(true);
+  assert.equal(new TextDecoder().decode(await readPath(fs, 'A.TXT')), 'a'.repeat(1500));
+  const f = await fs.create!(fs.rootIno, 'fresh.bin', 0o644, 0, { uid: 0, gid: 0 });
+  await fs.write!(f.entry.ino, f.fh, new Uint8Array(2000).fill(5), 0);
+  await fs.destroy!();
+  const again = await new Img(img.bytes).open();
+  assert.deepEqual(await readPath(again, 'fresh.bin'), new Uint8Array(2000).fill(5));
+  assert.ok(img.bytes.subarray(img.geo.fatOffset + 8, img.geo.fatOffset + 4096).every((b) => b === 0xff), 'FAT 0 untouched');
+});

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fixture, fixturesDir } from '../../../test/helpers/fixtures.js';
-import { needTools } from '../../../test/helpers/tools.js';
+import { needTools, run } from '../../../test/helpers/tools.js';
 import { fmt7z, parse7z, readWhole, walkFs, walkHost } from '../../../test/fat/truth.js';
 import { FileDevice } from '../../node/file-device.js';
 import type { BlockDevice } from '../../block/device.js';
@@ -182,6 +182,30 @@ test('fat driver: registered for vfat, options parsed and checked', { skip }, as
     await assert.rejects(fatDriver.open(dev, { options: { nosuch: '1' } }), { code: 'EINVAL' });
     await assert.rejects(fatDriver.open(dev, { options: { codepage: '1234' } }), { code: 'EINVAL' });
     await assert.rejects(fatDriver.open(dev, { write: true }), { code: 'EROFS' });
+  } finally {
+    await dev.close();
+  }
+});
+
+test('fat read: every 8.3 alias mdir shows (code page 850, as mtools writes) finds the same file', { skip }, async () => {
+  const listing = await run('bash', ['-c', 'LC_ALL=C.UTF-8 mdir -a -i "$1" ::/', 'x', join(dir, 'fat16.img')]);
+  const { fs, dev } = await open('fat16', { codepage: '850' });
+  try {
+    let checked = 0;
+    for (const line of listing.split('\n')) {
+      const m = /^(.{8}) (.{3}) +(?:<DIR>|\d+) +\d{4}-\d\d-\d\d +\d+:\d\d(?:  (.*?))? *$/.exec(line);
+      if (!m || m[1]!.startsWith('.')) continue;
+      const ext = m[2]!.trimEnd();
+      const alias = m[1]!.trimEnd() + (ext ? `.${ext}` : '');
+      const shown = m[3] ?? alias;
+      if (shown.includes('\ufffd')) continue;
+      const a = await fs.lookup(fs.rootIno, alias);
+      if (m[3] !== undefined && !/[^\x20-\x7e]/.test(m[3])) assert.equal(a.ino, (await fs.lookup(fs.rootIno, shown)).ino, `${alias} vs ${shown}`);
+      checked++;
+    }
+    assert.ok(checked >= 20, `${checked}`);
+    // The non-ASCII aliases decode through the code page: É is 0x90 in 850.
+    assert.equal((await fs.lookup(fs.rootIno, 'cafécr~1.txt')).attr.size, 13);
   } finally {
     await dev.close();
   }
