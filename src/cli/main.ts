@@ -14,8 +14,9 @@ import { cpCommand } from './commands/cp.js';
 import { extractCommand } from './commands/extract.js';
 import { mkdirCommand, mvCommand, rmCommand } from './commands/modify.js';
 import { overlayCreateCommand } from './commands/overlay.js';
+import { listCommand, mountCommand, unmountCommand } from './commands/mount.js';
 
-export const COMMANDS: Command[] = [infoCommand, lsCommand, treeCommand, statCommand, catCommand, findCommand, duCommand, cpCommand, extractCommand, rmCommand, mkdirCommand, mvCommand, overlayCreateCommand];
+export const COMMANDS: Command[] = [infoCommand, lsCommand, treeCommand, statCommand, catCommand, findCommand, duCommand, cpCommand, extractCommand, rmCommand, mkdirCommand, mvCommand, overlayCreateCommand, mountCommand, listCommand, unmountCommand];
 
 const VERSION = '0.1.0';
 

@@ -44,7 +44,7 @@ export async function openFileSystem(device: BlockDevice, options: OpenFileSyste
   }
   const driver = driverFor(type);
   if (!driver) throw new FsError('ENODEV', `${where}: no driver for filesystem type '${type}' (native: ${nativeTypes()})`);
-  if (options.write && !driver.writable) throw new FsError('EROFS', `${where}: the ${driver.name} driver is read-only (write to an overlay instead)`);
+  if (options.write && !driver.writable) throw new FsError('EROFS', `${where}: the ${driver.name} driver is read-only`);
   if (options.options) {
     for (const name of Object.keys(options.options)) {
       if (!driver.optionHelp || !(name in driver.optionHelp)) {
