@@ -178,6 +178,11 @@ export interface IsoinfoRow {
   target?: string;
 }
 
+/** isoinfo prints the flags byte as a signed number: 0x80 (multi-extent) comes out as 'FFFF' and eats the ']'. */
+function flagsOf(text: string): number {
+  return text.endsWith(']') ? parseInt(text, 16) : 0x80;
+}
+
 /** Parses `isoinfo [-R|-J] -l` listings ('.' and '..' left out). */
 export function parseIsoinfo(text: string): IsoinfoRow[] {
   const rows: IsoinfoRow[] = [];
@@ -188,7 +193,7 @@ export function parseIsoinfo(text: string): IsoinfoRow[] {
       dir = h[1]!.replace(/^\/|\/$/g, '');
       continue;
     }
-    const m = /^(\S{10})\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+) \w{3} [ \d]\d \d{4} \[\s*(\d+) (\d\d)\]  (.*) $/.exec(line);
+    const m = /^(\S{10})\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+) \w{3} [ \d]\d \d{4} \[\s*(\d+) ([0-9A-F]{2}\]|[0-9A-F]{3,8}) (?: )?(.*) $/.exec(line);
     if (!m) continue;
     let name = m[8]!;
     let target: string | undefined;
@@ -197,7 +202,7 @@ export function parseIsoinfo(text: string): IsoinfoRow[] {
       name = name.slice(0, name.indexOf(' -> '));
     }
     if (name === '.' || name === '..') continue;
-    rows.push({ dir, name, mode: m[1]!, nlink: Number(m[2]), uid: Number(m[3]), gid: Number(m[4]), size: Number(m[5]), extent: Number(m[6]), flags: Number(m[7]), ...(target !== undefined ? { target } : {}) });
+    rows.push({ dir, name, mode: m[1]!, nlink: Number(m[2]), uid: Number(m[3]), gid: Number(m[4]), size: Number(m[5]), extent: Number(m[6]), flags: flagsOf(m[7]!), ...(target !== undefined ? { target } : {}) });
   }
   return rows;
 }

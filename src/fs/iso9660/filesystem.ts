@@ -374,6 +374,8 @@ export class Iso9660FileSystem implements FileSystem {
       else if (pos === 1) out.push({ name: '..', ino: await this.parentOf(ino), type: DT_DIR, next });
       else if (pos - 2 < d.entries.length) {
         const e = d.entries[pos - 2]!;
+        // Files' inodes are built already: keep them, so getattr right after readdir works even for serial numbers.
+        if (e.inode && !this.pinned.has(e.ino)) this.recent.set(e.ino, e.inode);
         out.push({ name: e.name, ino: e.ino, type: e.type, next });
       } else out.push({ name: this.bootDir!.name, ino: BOOT_DIR_INO, type: DT_DIR, next });
     }
@@ -466,7 +468,8 @@ async function detectRockRidge(vol: IsoVolume, pvd: VolumeInfo): Promise<RootSus
     if (lenSkip !== undefined) rootSkip = 14;
   }
   const area = parseSuspArea(su.subarray(rootSkip));
-  const entries = await readSuspEntries(area, (block, offset, length) => vol.meta.read(block * bs + offset, length, 'SUSP continuation area of the root'), bs, at);
+  const { entries, error } = await readSuspEntries(area, (block, offset, length) => vol.meta.read(block * bs + offset, length, 'SUSP continuation area of the root'), bs, at);
+  if (error) warn(vol, error.message);
   const extensions = extensionIds(entries);
   const rr = parseRockRidge(entries).hasRockRidge || extensions.some((id) => RRIP_IDS.includes(id));
   if (lenSkip === undefined) return { rootSkip: 0, skip: 0, rockRidge: parseRockRidge(entries).hasRockRidge, extensions };

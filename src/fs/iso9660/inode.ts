@@ -122,7 +122,8 @@ export function buildFileInode(vol: IsoVolume, ino: Ino, records: readonly Recor
   let symlink: string | undefined;
   let symlinkError: string | undefined;
   if (type === S_IFLNK) {
-    if (rr?.symlink !== undefined) {
+    if (rr?.incomplete) symlinkError = `its Rock Ridge fields are incomplete: ${rr.incomplete}`;
+    else if (rr?.symlink !== undefined) {
       symlink = rr.symlink;
       size = rr.symlinkBytes ?? 0;
     } else symlinkError = rr?.symlinkError ?? 'symlink has no SL entry';

@@ -66,6 +66,8 @@ export interface RockRidgeInfo {
   relocated: boolean;
   zisofs?: ZisofsParams;
   sparse: boolean;
+  /** Set when a continuation area could not be read: what went wrong. */
+  incomplete?: string;
 }
 
 function le32(b: Uint8Array, o: number): number {

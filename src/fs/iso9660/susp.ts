@@ -16,6 +16,7 @@
  * past the area ends the area (Linux ignores the rest too).
  */
 import { corrupt } from '../../block/corrupt.js';
+import { FsError } from '../../errors.js';
 
 export const MAX_CONTINUATIONS = 32;
 export const MAX_CE_LENGTH = 65536;
@@ -70,24 +71,31 @@ export type AreaReader = (block: number, offset: number, length: number) => Prom
 
 /**
  * All entries of a record: its own area, then the continuation areas it
- * chains to. `where` names the record for messages.
+ * chains to. A broken chain (a loop, an unbelievable area, one past the
+ * end of the image) does not lose the entries read so far: they come back
+ * with `error` saying what went wrong. `where` names the record.
  */
-export async function readSuspEntries(first: SuspArea, read: AreaReader, blockSize: number, where: number): Promise<SuspEntry[]> {
+export async function readSuspEntries(first: SuspArea, read: AreaReader, blockSize: number, where: number): Promise<{ entries: SuspEntry[]; error?: FsError }> {
   let entries = first.entries;
   let next = first.continuation;
-  for (let hops = 0; next; hops++) {
-    if (hops >= MAX_CONTINUATIONS) {
-      throw corrupt('iso9660', 'SUSP continuation chain of the directory record', where, `more than ${MAX_CONTINUATIONS} CE entries (a loop?)`);
+  try {
+    for (let hops = 0; next; hops++) {
+      if (hops >= MAX_CONTINUATIONS) {
+        throw corrupt('iso9660', 'SUSP continuation chain of the directory record', where, `more than ${MAX_CONTINUATIONS} CE entries (a loop?)`);
+      }
+      if (next.length > MAX_CE_LENGTH || next.offset >= blockSize) {
+        throw corrupt('iso9660', 'SUSP CE entry of the directory record', where, `continuation area of ${next.length} bytes at block ${next.block} offset ${next.offset} is not believable`);
+      }
+      if (next.length === 0) break;
+      const area = parseSuspArea(await read(next.block, next.offset, next.length));
+      entries = entries.concat(area.entries);
+      next = area.continuation;
     }
-    if (next.length > MAX_CE_LENGTH || next.offset >= blockSize) {
-      throw corrupt('iso9660', 'SUSP CE entry of the directory record', where, `continuation area of ${next.length} bytes at block ${next.block} offset ${next.offset} is not believable`);
-    }
-    if (next.length === 0) break;
-    const area = parseSuspArea(await read(next.block, next.offset, next.length));
-    entries = entries.concat(area.entries);
-    next = area.continuation;
+  } catch (e) {
+    if (e instanceof FsError) return { entries, error: e };
+    throw e;
   }
-  return entries;
+  return { entries };
 }
 
 /** An SP entry at the start of `su` (root '.' record): the LEN_SKP, or undefined. */

@@ -31,16 +31,26 @@ export function warn(vol: IsoVolume, message: string): void {
   if (vol.warnings.length < MAX_WARNINGS) vol.warnings.push(message);
 }
 
-/** The Rock Ridge fields of a record (following CE continuation areas), or undefined outside the rockridge namespace. */
+/**
+ * The Rock Ridge fields of a record (following CE continuation areas), or
+ * undefined outside the rockridge namespace. A broken continuation chain
+ * keeps what was read before it, with a warning, and marks the fields
+ * `incomplete` (readlink of such a symlink is EIO).
+ */
 export async function rockRidgeOf(vol: IsoVolume, r: DirectoryRecord, skip = vol.suspSkip): Promise<RockRidgeInfo | undefined> {
   if (vol.namespace !== 'rockridge') return undefined;
   const area = parseSuspArea(r.systemUse.subarray(Math.min(skip, r.systemUse.length)));
   if (!area.continuation) return parseRockRidge(area.entries);
-  const entries = await readSuspEntries(
+  const { entries, error } = await readSuspEntries(
     area,
     (block, offset, length) => vol.meta.read(block * vol.blockSize + offset, length, `SUSP continuation area of the record at ${r.offset}`),
     vol.blockSize,
     r.offset,
   );
-  return parseRockRidge(entries);
+  const rr = parseRockRidge(entries);
+  if (error) {
+    warn(vol, error.message);
+    rr.incomplete = error.message;
+  }
+  return rr;
 }
