@@ -297,7 +297,7 @@ export class AnymountFs {
   readdir(path: PathLike, options?: ReaddirOptions | string | null): Promise<string[] | Dirent[]> {
     const opts: ReaddirOptions = typeof options === 'object' && options !== null ? options : {};
     return this.call('scandir', path, async (p) => {
-      if (!opts.withFileTypes && !opts.recursive) return this.names(p);
+      if (!opts.recursive) return opts.withFileTypes ? this.dirents(p) : this.names(p);
       const found: Array<{ rel: string; dirent: Dirent }> = [];
       // Node's order: a directory's entries, then its subdirectories taken last-first.
       const queue: Array<[dir: string, rel: string]> = [[p, '']];
@@ -332,6 +332,19 @@ export class AnymountFs {
         if (batch.length === 0) return out;
         for (const e of batch) if (e.name !== '.' && e.name !== '..') out.push(e.name);
       }
+    } finally {
+      await this.proc.close(fd);
+    }
+  }
+
+  private async dirents(p: string): Promise<Dirent[]> {
+    const fd = await this.proc.open(p, O_RDONLY | O_DIRECTORY);
+    const out: Dirent[] = [];
+    try {
+      for (let batch = await readDirents(this.proc, fd, p, 4096); batch; batch = await readDirents(this.proc, fd, p, 4096)) {
+        for (const d of batch) out.push(d);
+      }
+      return out;
     } finally {
       await this.proc.close(fd);
     }

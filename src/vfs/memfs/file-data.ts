@@ -9,6 +9,7 @@
 export const PAGE_SIZE = 4096;
 const CHUNK_SIZE = 65536;
 const PAGES_PER_CHUNK = CHUNK_SIZE / PAGE_SIZE;
+const SLAB_CHUNKS = 64;
 
 interface Chunk {
   bytes: Uint8Array;
@@ -80,6 +81,7 @@ export class SparseData {
       const index = Math.floor(at / CHUNK_SIZE);
       const inChunk = at - index * CHUNK_SIZE;
       const len = Math.min(data.length - done, CHUNK_SIZE - inChunk);
+      if (inChunk === 0 && data.length - done >= 2 * CHUNK_SIZE && !this.chunks.has(index)) this.allocateRun(index, data.length - done);
       const chunk = this.chunkFor(index, inChunk + len);
       chunk.bytes.set(data.subarray(done, done + len), inChunk);
       this.markPages(chunk, inChunk, inChunk + len);
@@ -114,6 +116,18 @@ export class SparseData {
       }
     }
     this.size = size;
+  }
+
+  /**
+   * A big write over absent chunks: one allocation for up to 4 MiB of them
+   * (views into one buffer), instead of one zero-filled array per 64 KiB.
+   */
+  private allocateRun(index: number, bytes: number): void {
+    let count = 0;
+    while (count < SLAB_CHUNKS && (count + 1) * CHUNK_SIZE <= bytes && !this.chunks.has(index + count)) count++;
+    if (count < 2) return;
+    const slab = new Uint8Array(count * CHUNK_SIZE);
+    for (let i = 0; i < count; i++) this.chunks.set(index + i, { bytes: slab.subarray(i * CHUNK_SIZE, (i + 1) * CHUNK_SIZE), pages: 0 });
   }
 
   private chunkFor(index: number, end: number): Chunk {
