@@ -48,6 +48,8 @@ export interface BootEntry {
 export interface BootCatalog {
   readonly entries: BootEntry[];
   readonly warnings: string[];
+  /** The entries went on past the bytes given: parse again with more. */
+  readonly truncated?: boolean;
 }
 
 interface RawEntry {
@@ -111,14 +113,22 @@ export function parseBootCatalog(cat: Uint8Array, deviceSize: number): BootCatal
   if (!initial) return none('initial entry is not valid');
   raw.push(initial);
   let p = 64;
+  let truncated = false;
   for (;;) {
-    if (p + 32 > cat.length) break;
+    if (p + 32 > cat.length) {
+      truncated = true;
+      break;
+    }
     const indicator = cat[p]!;
     if (indicator !== 0x90 && indicator !== 0x91) break;
     const platform = cat[p + 1]!;
     const count = le16(cat, p + 2);
     p += 32;
     for (let i = 0; i < count; i++) {
+      if (p + 32 > cat.length && cat.length < MAX_CATALOG_BYTES) {
+        truncated = true;
+        break;
+      }
       if (p + 32 > cat.length || raw.length >= MAX_BOOT_ENTRIES) {
         warnings.push(`El Torito: section of ${count} entries cut after ${raw.length} entries`);
         break;
@@ -160,14 +170,19 @@ export function parseBootCatalog(cat: Uint8Array, deviceSize: number): BootCatal
       size,
     };
   });
-  return { entries, warnings };
+  return { entries, warnings, ...(truncated ? { truncated } : {}) };
 }
 
 /** Reads and parses the catalogue at 2048-byte block `block`. */
 export async function readBootCatalog(dev: BlockDevice, block: number): Promise<BootCatalog> {
   const offset = block * 2048;
   if (!Number.isSafeInteger(offset) || offset >= dev.size) return parseBootCatalog(new Uint8Array(0), dev.size);
-  const buf = new Uint8Array(Math.min(MAX_CATALOG_BYTES, dev.size - offset));
+  // One sector holds 64 entries, more than any disc has; read on only when they go past it.
+  let buf = new Uint8Array(Math.min(2048, dev.size - offset));
+  await dev.read(buf, offset);
+  const first = parseBootCatalog(buf, dev.size);
+  if (!first.truncated || buf.length === Math.min(MAX_CATALOG_BYTES, dev.size - offset)) return first;
+  buf = new Uint8Array(Math.min(MAX_CATALOG_BYTES, dev.size - offset));
   await dev.read(buf, offset);
   return parseBootCatalog(buf, dev.size);
 }

@@ -26,7 +26,7 @@
  */
 import type { BlockDevice } from '../../block/device.js';
 import { FsError } from '../../errors.js';
-import { readVolumeDescriptorSet, SECTOR, VD_START, type VolumeDescriptorSet } from './volume-descriptors.js';
+import { hasIsoSignature, readVolumeDescriptorSet, SECTOR, VD_START, VD_TERMINATOR, type VolumeDescriptorSet } from './volume-descriptors.js';
 
 export const MAX_SESSIONS = 100;
 const LIBISOBURN_FIRST_SESSION = 32;
@@ -34,6 +34,10 @@ const CD_GAPS = [11400, 6900];
 
 async function trySet(dev: BlockDevice, start: number): Promise<VolumeDescriptorSet | undefined> {
   if ((start + VD_START + 1) * SECTOR > dev.size) return undefined;
+  // A look at the first descriptor's type and signature before reading the set.
+  const head = new Uint8Array(6);
+  await dev.read(head, (start + VD_START) * SECTOR);
+  if (!hasIsoSignature(head) || head[0] === VD_TERMINATOR) return undefined;
   try {
     const set = await readVolumeDescriptorSet(dev, start);
     // The root of a session's tree is written in that session.

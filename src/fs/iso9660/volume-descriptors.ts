@@ -132,9 +132,9 @@ export async function readVolumeDescriptorSet(dev: BlockDevice, sessionStart = 0
   if (firstOffset + SECTOR > dev.size) {
     throw new FsError('EINVAL', `iso9660: no volume descriptor at sector ${first}: the device has only ${dev.size} bytes`);
   }
-  // One read covers the whole set of every image we have seen (usually 3 sectors).
+  // The first read covers the whole set of every image we have seen (usually 3 sectors); longer sets read on.
   const span = Math.min(MAX_DESCRIPTORS * SECTOR, Math.floor((dev.size - firstOffset) / SECTOR) * SECTOR);
-  const buf = new Uint8Array(Math.min(span, 16 * SECTOR));
+  const buf = new Uint8Array(Math.min(span, 4 * SECTOR));
   await dev.read(buf, firstOffset);
   let primary: VolumeInfo | undefined;
   let joliet: VolumeInfo | undefined;
