@@ -235,7 +235,7 @@ export class Superblock {
   }
 
   attrValid(inode: CachedInode): boolean {
-    return inode.attrExpires >= this.options.now();
+    return inode.attrExpires === Infinity || inode.attrExpires >= this.options.now();
   }
 
   /** Drops what a driver says changed behind our back. */

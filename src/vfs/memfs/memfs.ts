@@ -82,7 +82,7 @@ export class MemFileSystem implements FileSystem {
   async lookup(dir: Ino, name: string): Promise<Entry> {
     const d = this.dir(dir, 'lookup');
     const rec = d.entries!.get(name);
-    if (!rec) throw new FsError('ENOENT', `${this.name}: lookup: no entry '${name}' in directory ${dir}`);
+    if (!rec) throw missing(`${this.name}: lookup: no entry '${name}' in directory ${dir}`);
     const inode = this.inode(rec.ino);
     inode.nlookup++;
     return { ino: inode.ino, attr: inode.stat() };
@@ -567,6 +567,22 @@ export class MemFileSystem implements FileSystem {
 
 function checkName(fs: string, name: string, op: string): void {
   checkNameOf(fs, op, name);
+}
+
+/**
+ * ENOENT from lookup without a stack trace: every file creation looks its
+ * name up first, and capturing a stack costs more than the rest of the
+ * lookup. (Error.stackTraceLimit is V8's; elsewhere setting it does nothing.)
+ */
+function missing(message: string): FsError {
+  const E = Error as { stackTraceLimit?: number };
+  const limit = E.stackTraceLimit;
+  E.stackTraceLimit = 0;
+  try {
+    return new FsError('ENOENT', message);
+  } finally {
+    E.stackTraceLimit = limit;
+  }
 }
 
 function checkPosition(fs: string, op: string, pos: number): void {
