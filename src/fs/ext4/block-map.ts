@@ -14,22 +14,22 @@ const DIRECT = 12;
 export class BlockMapMapper implements BlockMapper {
   private readonly inode: Ext4Inode;
   private readonly blocks: Ext4Blocks;
-  private readonly firstDataBlock: number;
+  private readonly firstFileBlock: number;
   /** Pointers per indirect block. */
   private readonly per: number;
   private readonly root: DataView;
 
-  constructor(inode: Ext4Inode, blocks: Ext4Blocks, firstDataBlock: number) {
+  constructor(inode: Ext4Inode, blocks: Ext4Blocks, firstFileBlock: number) {
     this.inode = inode;
     this.blocks = blocks;
-    this.firstDataBlock = firstDataBlock;
+    this.firstFileBlock = firstFileBlock;
     this.per = blocks.blockSize / 4;
     this.root = new DataView(inode.i_block.buffer, inode.i_block.byteOffset, 60);
   }
 
   private check(p: number, what: string): number {
-    if (p !== 0 && (p <= this.firstDataBlock || p >= this.blocks.blocksCount)) {
-      throw new FsError('EIO', `ext4: inode ${this.inode.ino}: ${what} points at block ${p}, outside the volume`);
+    if (p !== 0 && (p < this.firstFileBlock || p >= this.blocks.blocksCount)) {
+      throw new FsError('EIO', `ext4: inode ${this.inode.ino}: ${what} points at block ${p}, outside the volume's data area`);
     }
     return p;
   }

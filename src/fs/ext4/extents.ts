@@ -43,8 +43,8 @@ export interface ExtentContext {
   readonly blocks: Ext4Blocks;
   readonly policy: ChecksumPolicy;
   readonly metadataCsum: boolean;
-  /** First block that may hold file data (after the superblock). */
-  readonly firstDataBlock: number;
+  /** First block that may hold file data (after the superblock and primary descriptors). */
+  readonly firstFileBlock: number;
   /** Parsed block nodes, shared by all inodes, keyed by physical block. */
   readonly nodeCache: TwoGenerationCache<number, ExtentNode>;
 }
@@ -88,15 +88,15 @@ export function parseExtentNode(bytes: Uint8Array, ino: number, where: string, e
       const start = r.u16le(o + 6) * 0x1_0000_0000 + r.u32le(o + 8);
       if (len === 0) throw treeError(ino, where, `extent ${i} has zero length`);
       if (key + len > MAX_LOGICAL_BLOCKS) throw treeError(ino, where, `extent ${i} runs past logical block 2^32`);
-      if (start <= ctx.firstDataBlock || start + len > volumeBlocks) {
-        throw treeError(ino, where, `extent ${i} (blocks ${start}..${start + len - 1}) lies outside the volume's data area`);
+      if (start < ctx.firstFileBlock || start + len > volumeBlocks) {
+        throw treeError(ino, where, `extent ${i} (blocks ${start}..${start + len - 1}) lies outside the volume's data area (${ctx.firstFileBlock}..${volumeBlocks - 1})`);
       }
       lengths[i] = len;
       targets[i] = start;
       prevEnd = key + len;
     } else {
       const child = r.u16le(o + 8) * 0x1_0000_0000 + r.u32le(o + 4);
-      if (child <= ctx.firstDataBlock || child >= volumeBlocks) throw treeError(ino, where, `index ${i} points at block ${child}, outside the volume`);
+      if (child < ctx.firstFileBlock || child >= volumeBlocks) throw treeError(ino, where, `index ${i} points at block ${child}, outside the volume's data area`);
       targets[i] = child;
       prevEnd = key + 1;
     }

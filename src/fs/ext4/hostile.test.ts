@@ -141,7 +141,7 @@ test('ext4 hostile: group descriptors and inodes', { skip }, async () => {
     b = base.slice();
     dv(b).setUint32(at + 0x68, 0xfffffff0, true);
     fs = await open(b);
-    await assert.rejects(fs.lookup(fs.rootIno, 'file'), { code: 'EIO', message: /xattr block 4294967280 lies outside/ });
+    await assert.rejects(fs.lookup(fs.rootIno, 'file'), { code: 'EIO', message: /xattr block 4294967280 lies outside the volume's data area/ });
 
     // Inode numbers a caller may pass that no directory could hold.
     await assert.rejects(fs0.getattr(0), { code: 'EIO', message: /inode number 0/ });
@@ -162,6 +162,7 @@ test('ext4 hostile: extent trees', { skip }, async () => {
     ['max over capacity', (b) => dv(b).setUint16(eh + 4, 50, true), /eh_max 50 is out of range/],
     ['extent past the end', (b) => dv(b).setUint32(eh + 12 + 8, 0xfffffff0, true), /lies outside the volume's data area/],
     ['extent over the superblock', (b) => (dv(b).setUint32(eh + 12 + 8, 0, true), dv(b).setUint16(eh + 12 + 6, 0, true)), /lies outside the volume's data area/],
+    ['extent over the group descriptors', (b) => (dv(b).setUint32(eh + 12 + 8, 1, true), dv(b).setUint16(eh + 12 + 6, 0, true)), /extent 0 \(blocks 1\.\.\d+\) lies outside the volume's data area/],
   ];
   for (const [what, mutate, message] of cases) {
     const b = base.slice();

@@ -161,8 +161,8 @@ export function parseInode(raw: Uint8Array, ino: number, sb: Ext4Superblock, pol
     csumSeed,
   };
   r.check();
-  if (inode.i_file_acl !== 0 && (inode.i_file_acl <= sb.s_first_data_block || inode.i_file_acl >= sb.s_blocks_count)) {
-    throw inodeError(ino, `xattr block ${inode.i_file_acl} lies outside the volume`);
+  if (inode.i_file_acl !== 0 && (inode.i_file_acl < sb.firstFileBlock || inode.i_file_acl >= sb.s_blocks_count)) {
+    throw inodeError(ino, `xattr block ${inode.i_file_acl} lies outside the volume's data area`);
   }
   if (i_flags & EXT4_INLINE_DATA_FL && !hasIncompat(sb, INCOMPAT.inline_data)) {
     throw inodeError(ino, 'inline data flag set but the filesystem lacks the inline_data feature');

@@ -71,3 +71,30 @@ test('ext4 MMP: a clean block opens quietly; one held by another node is a warni
   assert.match(busy.warnings.join('\n'), /MMP says the volume is in use by node otherhost/);
   assert.ok((await busy.readdir(busy.rootIno, 0, 0)).length > 3);
 });
+
+test('ext4 files over 4 GiB: size (i_size_high), the data at the end, holes before it', { skip }, async () => {
+  const dir = await fixture('ext4/small.sh');
+  const tail = new Uint8Array(await readFile(join(dir, 'huge.tail')));
+  for (const name of ['csum4k', 'csum1k', 'gdtcsum', 'ext2', 'inline', 'b64k']) {
+    const facts = await readFile(join(dir, `${name}.facts`), 'utf8');
+    const size = Number(/^huge-size (\d+)/m.exec(facts)![1]);
+    assert.equal(size, 5 * 2 ** 30 + 123, `${name}: debugfs size`);
+    const dev = await FileDevice.open(join(dir, `${name}.img`));
+    try {
+      const fs = await Ext4FileSystem.open(dev);
+      const e = await fs.lookup(fs.rootIno, 'huge');
+      assert.equal(e.attr.size, size, name);
+      const bs = fs.superblock.blockSize;
+      assert.ok(e.attr.blocks <= (Math.ceil(tail.length / bs) + 4) * (bs / 512), `${name}: sparse (${e.attr.blocks} sectors)`);
+      const buf = new Uint8Array(tail.length + 100);
+      assert.equal(await fs.read(e.ino, 0, buf, size - tail.length - 100), tail.length + 100);
+      assert.ok(buf.subarray(0, 100).every((x) => x === 0), `${name}: hole before the data`);
+      assert.deepEqual(buf.subarray(100), tail, `${name}: the data at the end`);
+      const mid = new Uint8Array(1 << 20);
+      assert.equal(await fs.read(e.ino, 0, mid, 2 ** 32), mid.length);
+      assert.ok(mid.every((x) => x === 0));
+    } finally {
+      await dev.close();
+    }
+  }
+});

@@ -75,6 +75,11 @@ export interface Ext4Superblock {
   /** Group descriptor size in bytes (32, or s_desc_size with 64bit). */
   descSize: number;
   descPerBlock: number;
+  /**
+   * First block after the boot block, primary superblock, primary group
+   * descriptors and reserved descriptor blocks: no file data lies below it.
+   */
+  firstFileBlock: number;
   /** crc32c seed for metadata checksums (0 without metadata_csum). */
   csumSeed: number;
   metadataCsum: boolean;
@@ -169,6 +174,7 @@ export function parseSuperblock(bytes: Uint8Array, deviceSize: number, ignoreChe
     groupCount: 0,
     descSize: 32,
     descPerBlock: 0,
+    firstFileBlock: 0,
     csumSeed: 0,
     metadataCsum: (ro & RO_COMPAT.metadata_csum) !== 0,
     gdtCsum: false,
@@ -230,6 +236,9 @@ export function parseSuperblock(bytes: Uint8Array, deviceSize: number, ignoreChe
     sb.descSize = sb.s_desc_size;
   }
   sb.descPerBlock = bs / sb.descSize;
+  const gdtBlocks = hasIncompat(sb, INCOMPAT.meta_bg) ? sb.s_first_meta_bg : Math.ceil(sb.groupCount / sb.descPerBlock);
+  sb.firstFileBlock = Math.floor(1024 / bs) + 1 + gdtBlocks + sb.s_reserved_gdt_blocks;
+  if (sb.firstFileBlock >= sb.s_blocks_count) throw bad(`descriptors and reserved blocks (${sb.firstFileBlock}) fill the volume`);
   if (hasIncompat(sb, INCOMPAT.meta_bg) && sb.s_first_meta_bg > Math.ceil(sb.groupCount / sb.descPerBlock)) {
     throw bad(`s_first_meta_bg ${sb.s_first_meta_bg} exceeds the descriptor blocks`);
   }

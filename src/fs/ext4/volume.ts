@@ -91,7 +91,7 @@ export class Ext4Volume {
       blocks: this.blocks,
       policy: this.policy,
       metadataCsum: sb.metadataCsum,
-      firstDataBlock: sb.s_first_data_block,
+      firstFileBlock: sb.firstFileBlock,
       nodeCache: new TwoGenerationCache<number, ExtentNode>(EXTENT_NODE_CACHE_ENTRIES),
     };
   }
@@ -193,7 +193,7 @@ export class Ext4Volume {
   mapper(state: InodeState): BlockMapper {
     if (!state.mapper) {
       const inode = state.inode;
-      state.mapper = inode.i_flags & EXT4_EXTENTS_FL ? new ExtentMapper(inode, this.extentCtx) : new BlockMapMapper(inode, this.blocks, this.sb.s_first_data_block);
+      state.mapper = inode.i_flags & EXT4_EXTENTS_FL ? new ExtentMapper(inode, this.extentCtx) : new BlockMapMapper(inode, this.blocks, this.sb.firstFileBlock);
     }
     return state.mapper;
   }
