@@ -337,3 +337,12 @@ test('iso9660 hostile: errors on wrong operations', { skip }, async () => {
   await expectFsError(Iso9660FileSystem.open(new MemoryDevice(image('small-rr.iso')), { session: 2 }), 'EINVAL', /session 2/);
   assert.equal(await fs.read(file, 0, new Uint8Array(10), 100), 0, 'reading past the end gives 0');
 });
+
+test('iso9660: hidden files are listed, associated files are not (Linux defaults)', { skip }, async () => {
+  const img = image('small-rr.iso');
+  img[find(img, 'HELLO.TXT').offset + 25] |= 0x01;
+  img[find(img, 'SHORTLINK').offset + 25] |= 0x04;
+  const listed = await names(await open(img));
+  assert.ok(listed.includes('hello.txt'));
+  assert.ok(!listed.includes('shortlink'));
+});
