@@ -275,3 +275,30 @@ async function names(p: import('./process.js').VfsProcess, dir: string): Promise
   await p.close(fd);
   return out.sort();
 }
+
+test('capabilities: a driver that declares less gets the right errno before it is called', async () => {
+  const fs = new MemFileSystem();
+  Object.defineProperty(fs, 'capabilities', {
+    value: {
+      ...fs.capabilities, symlinks: false, hardlinks: false, posixPermissions: false, specialFiles: false,
+      xattrNamespaces: ['user'], renameExchange: false, maxNameLength: 11, maxFileSize: 100,
+    },
+  });
+  const p = (await Vfs.create(fs)).process();
+  await writeFile(p, '/f', 'x');
+  await assert.rejects(p.symlink('f', '/l'), { code: 'EPERM', syscall: 'symlink' });
+  await assert.rejects(p.link('/f', '/g'), { code: 'EPERM' });
+  await assert.rejects(p.chmod('/f', 0o600), { code: 'EPERM' });
+  await assert.rejects(p.chown('/f', 1, 1), { code: 'EPERM' });
+  await assert.rejects(p.mknod('/p', 0o010644), { code: 'EPERM' });
+  await assert.rejects(p.setxattr('/f', 'trusted.x', enc('v')), { code: 'EOPNOTSUPP' });
+  await p.setxattr('/f', 'user.x', enc('v'));
+  await writeFile(p, '/g', 'y');
+  await assert.rejects(p.rename('/f', '/g', 2), { code: 'EINVAL' }, 'RENAME_EXCHANGE is not among its capabilities');
+  await assert.rejects(p.mkdir('/twelve-chars'), { code: 'ENAMETOOLONG' });
+  await p.mkdir('/eleven-char');
+  const fd = await p.open('/f', O_WRONLY);
+  await assert.rejects(p.write(fd, new Uint8Array(10), 95), { code: 'EFBIG' });
+  await p.close(fd);
+  await assert.rejects(p.truncate('/f', 101), { code: 'EFBIG' });
+});
