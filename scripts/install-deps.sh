@@ -11,6 +11,7 @@ PACKAGES="
   cpio p7zip-full zip zstd xz-utils lz4 bzip2
   file genromfs nilfs-tools hfsutils apfsprogs makefs ocfs2-tools gfs2-utils bcache-tools lzip lzop ncompress arj gcab libarchive-tools
   nginx-light curl
+  fuse3 fuse2fs squashfuse rsync
   perl
 "
 SUDO=""
