@@ -5,10 +5,6 @@
  */
 import type { BlockDevice } from '../block/device.js';
 import type { FileSystem } from './filesystem.js';
-import { fatDriver } from './fat/index.js';
-import { ext4Driver } from './ext4/index.js';
-import { iso9660Driver } from './iso9660/index.js';
-import { squashfsDriver } from './squashfs/index.js';
 
 export interface DriverOpenOptions {
   /** Open for writing; drivers without write support refuse with EROFS. */
@@ -27,13 +23,34 @@ export interface FileSystemDriver {
   /** Options the driver understands, for `--help` and validation: name → description. */
   optionHelp?: Readonly<Record<string, string>>;
   open(device: BlockDevice, options?: DriverOpenOptions): Promise<FileSystem>;
+  /**
+   * For registry entries that stand in for a driver module not loaded yet:
+   * loads and returns the real driver (whose optionHelp is then known).
+   */
+  load?(): Promise<FileSystemDriver>;
+}
+
+/**
+ * A registry entry that loads its driver module on first use, so a command
+ * pays only for the driver it opens (CLI start-up time).
+ */
+function lazy(name: string, ids: readonly string[], writable: boolean, load: () => Promise<FileSystemDriver>): FileSystemDriver {
+  return {
+    name,
+    ids,
+    writable,
+    load,
+    async open(device, options) {
+      return (await load()).open(device, options);
+    },
+  };
 }
 
 export const FILESYSTEM_DRIVERS: FileSystemDriver[] = [
-  fatDriver,
-  ext4Driver,
-  iso9660Driver,
-  squashfsDriver,
+  lazy('fat', ['vfat'], true, async () => (await import('./fat/index.js')).fatDriver),
+  lazy('ext4', ['ext2', 'ext3', 'ext4', 'ext4dev'], false, async () => (await import('./ext4/index.js')).ext4Driver),
+  lazy('iso9660', ['iso9660'], false, async () => (await import('./iso9660/index.js')).iso9660Driver),
+  lazy('squashfs', ['squashfs'], false, async () => (await import('./squashfs/index.js')).squashfsDriver),
 ];
 
 export function driverFor(id: string): FileSystemDriver | undefined {

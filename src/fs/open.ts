@@ -42,9 +42,10 @@ export async function openFileSystem(device: BlockDevice, options: OpenFileSyste
     }
     type = openable.id;
   }
-  const driver = driverFor(type);
-  if (!driver) throw new FsError('ENODEV', `${where}: no driver for filesystem type '${type}' (native: ${nativeTypes()})`);
-  if (options.write && !driver.writable) throw new FsError('EROFS', `${where}: the ${driver.name} driver is read-only`);
+  const entry = driverFor(type);
+  if (!entry) throw new FsError('ENODEV', `${where}: no driver for filesystem type '${type}' (native: ${nativeTypes()})`);
+  if (options.write && !entry.writable) throw new FsError('EROFS', `${where}: the ${entry.name} driver is read-only`);
+  const driver = entry.load ? await entry.load() : entry;
   if (options.options) {
     for (const name of Object.keys(options.options)) {
       if (!driver.optionHelp || !(name in driver.optionHelp)) {

@@ -11,7 +11,7 @@ import type { BlockDevice } from '../block/device.js';
 import type { OpenContext, RelatedImage, RelatedOptions } from '../block/container.js';
 import { containerFormat } from '../block/formats.js';
 import { identify } from '../detect/index.js';
-import { HttpDevice, type HttpDeviceOptions } from '../source/http.js';
+import type { HttpDeviceOptions } from '../source/http.js';
 import { FileDevice } from './file-device.js';
 
 export interface OpenImageOptions {
@@ -60,6 +60,8 @@ async function openSource(name: string, readOnly: boolean, options: OpenImageOpt
     const protocol = new URL(name).protocol;
     if (protocol !== 'http:' && protocol !== 'https:') throw new FsError('EOPNOTSUPP', `${name}: ${protocol} URLs are not supported (http and https are)`);
     if (!readOnly) throw new FsError('EROFS', `${name}: images read over HTTP are read-only (use an overlay to write)`);
+    // Loaded only for URLs: local images do not pay for the HTTP client.
+    const { HttpDevice } = await import('../source/http.js');
     return HttpDevice.open(name, options.http);
   }
   return FileDevice.open(name, { write: !readOnly });

@@ -2,7 +2,6 @@
 import { closeSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FsError, toFsError } from '../../errors.js';
-import { serveMount } from '../../conductor/serve.js';
 import { startBackgroundMount, type ReadyMessage } from '../../conductor/spawn.js';
 import { findRecord, kernelMounts, listRecords, logPath, processAlive, removeRecord } from '../../conductor/state.js';
 import { unmountPath } from '../../node/fuse/unmount.js';
@@ -89,6 +88,8 @@ Examples:
     };
     const driverOptions = parseDriverOptions(values['fs-option']);
     try {
+      // The FUSE host, overlays and memfs load only when a mount is served.
+      const { serveMount } = await import('../../conductor/serve.js');
       await serveMount({
         source,
         mountpoint,
