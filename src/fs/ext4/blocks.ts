@@ -77,6 +77,11 @@ export class Ext4Blocks {
     }
   }
 
+  /** A cached block, or undefined (no read). */
+  cached(pblk: number): Uint8Array | undefined {
+    return this.cache.get(pblk);
+  }
+
   isCached(pblk: number): boolean {
     return this.cache.has(pblk);
   }

@@ -72,8 +72,8 @@ export class Ext4FileSystem implements FileSystem {
     return this.volume.warnings;
   }
 
-  private state(ino: Ino): Promise<InodeState> {
-    return this.volume.inode(ino);
+  private async state(ino: Ino): Promise<InodeState> {
+    return this.volume.cachedInode(ino) ?? this.volume.inode(ino);
   }
 
   private stat(s: InodeState): Stat {
@@ -100,7 +100,7 @@ export class Ext4FileSystem implements FileSystem {
   }
 
   async lookup(dir: Ino, name: string): Promise<Entry> {
-    const d = await this.state(dir);
+    const d = this.volume.cachedInode(dir) ?? (await this.volume.inode(dir));
     let ino: number;
     if (name === '.') {
       this.dirs.checkDir(d);
@@ -114,7 +114,7 @@ export class Ext4FileSystem implements FileSystem {
       if (!r) throw new FsError('ENOENT', `ext4: no entry '${name}' in directory inode ${dir}`);
       ino = r.ino;
     }
-    const s = await this.state(ino);
+    const s = this.volume.cachedInode(ino) ?? (await this.volume.inode(ino));
     return { ino, attr: this.stat(s) };
   }
 

@@ -90,6 +90,11 @@ export class GroupDescriptors {
     return groupFirstBlock(sb, g) + skip;
   }
 
+  /** A descriptor already parsed, or undefined. */
+  cached(group: number): GroupDescriptor | undefined {
+    return this.parsed.get(group);
+  }
+
   async get(group: number): Promise<GroupDescriptor> {
     const sb = this.sb;
     if (!Number.isSafeInteger(group) || group < 0 || group >= sb.groupCount) {

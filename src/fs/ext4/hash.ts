@@ -74,41 +74,44 @@ const H = (x: number, y: number, z: number): number => x ^ y ^ z;
 const K2 = 0x5a827999;
 const K3 = 0x6ed9eba1;
 
+// One function per round function, so each call site stays monomorphic.
+const f1 = (w: number, x: number, y: number, z: number, k: number, s: number): number => rol((w + F(x, y, z) + k) >>> 0, s);
+const g2 = (w: number, x: number, y: number, z: number, k: number, s: number): number => rol((w + G(x, y, z) + k) >>> 0, s);
+const h3 = (w: number, x: number, y: number, z: number, k: number, s: number): number => rol((w + H(x, y, z) + k) >>> 0, s);
+
 /** The cut-down MD4 round ext4 uses (3 rounds of 8 steps over 8 words). */
 function halfMd4Transform(buf: Uint32Array, inp: Uint32Array): void {
   let a = buf[0]!;
   let b = buf[1]!;
   let c = buf[2]!;
   let d = buf[3]!;
-  const step = (f: (x: number, y: number, z: number) => number, w: number, x: number, y: number, z: number, k: number, s: number): number =>
-    rol((w + f(x, y, z) + k) >>> 0, s);
   // Round 1
-  a = step(F, a, b, c, d, inp[0]!, 3);
-  d = step(F, d, a, b, c, inp[1]!, 7);
-  c = step(F, c, d, a, b, inp[2]!, 11);
-  b = step(F, b, c, d, a, inp[3]!, 19);
-  a = step(F, a, b, c, d, inp[4]!, 3);
-  d = step(F, d, a, b, c, inp[5]!, 7);
-  c = step(F, c, d, a, b, inp[6]!, 11);
-  b = step(F, b, c, d, a, inp[7]!, 19);
+  a = f1(a, b, c, d, inp[0]!, 3);
+  d = f1(d, a, b, c, inp[1]!, 7);
+  c = f1(c, d, a, b, inp[2]!, 11);
+  b = f1(b, c, d, a, inp[3]!, 19);
+  a = f1(a, b, c, d, inp[4]!, 3);
+  d = f1(d, a, b, c, inp[5]!, 7);
+  c = f1(c, d, a, b, inp[6]!, 11);
+  b = f1(b, c, d, a, inp[7]!, 19);
   // Round 2
-  a = step(G, a, b, c, d, (inp[1]! + K2) >>> 0, 3);
-  d = step(G, d, a, b, c, (inp[3]! + K2) >>> 0, 5);
-  c = step(G, c, d, a, b, (inp[5]! + K2) >>> 0, 9);
-  b = step(G, b, c, d, a, (inp[7]! + K2) >>> 0, 13);
-  a = step(G, a, b, c, d, (inp[0]! + K2) >>> 0, 3);
-  d = step(G, d, a, b, c, (inp[2]! + K2) >>> 0, 5);
-  c = step(G, c, d, a, b, (inp[4]! + K2) >>> 0, 9);
-  b = step(G, b, c, d, a, (inp[6]! + K2) >>> 0, 13);
+  a = g2(a, b, c, d, (inp[1]! + K2) >>> 0, 3);
+  d = g2(d, a, b, c, (inp[3]! + K2) >>> 0, 5);
+  c = g2(c, d, a, b, (inp[5]! + K2) >>> 0, 9);
+  b = g2(b, c, d, a, (inp[7]! + K2) >>> 0, 13);
+  a = g2(a, b, c, d, (inp[0]! + K2) >>> 0, 3);
+  d = g2(d, a, b, c, (inp[2]! + K2) >>> 0, 5);
+  c = g2(c, d, a, b, (inp[4]! + K2) >>> 0, 9);
+  b = g2(b, c, d, a, (inp[6]! + K2) >>> 0, 13);
   // Round 3
-  a = step(H, a, b, c, d, (inp[3]! + K3) >>> 0, 3);
-  d = step(H, d, a, b, c, (inp[7]! + K3) >>> 0, 9);
-  c = step(H, c, d, a, b, (inp[2]! + K3) >>> 0, 11);
-  b = step(H, b, c, d, a, (inp[6]! + K3) >>> 0, 15);
-  a = step(H, a, b, c, d, (inp[1]! + K3) >>> 0, 3);
-  d = step(H, d, a, b, c, (inp[5]! + K3) >>> 0, 9);
-  c = step(H, c, d, a, b, (inp[0]! + K3) >>> 0, 11);
-  b = step(H, b, c, d, a, (inp[4]! + K3) >>> 0, 15);
+  a = h3(a, b, c, d, (inp[3]! + K3) >>> 0, 3);
+  d = h3(d, a, b, c, (inp[7]! + K3) >>> 0, 9);
+  c = h3(c, d, a, b, (inp[2]! + K3) >>> 0, 11);
+  b = h3(b, c, d, a, (inp[6]! + K3) >>> 0, 15);
+  a = h3(a, b, c, d, (inp[1]! + K3) >>> 0, 3);
+  d = h3(d, a, b, c, (inp[5]! + K3) >>> 0, 9);
+  c = h3(c, d, a, b, (inp[0]! + K3) >>> 0, 11);
+  b = h3(b, c, d, a, (inp[4]! + K3) >>> 0, 15);
   buf[0] = buf[0]! + a;
   buf[1] = buf[1]! + b;
   buf[2] = buf[2]! + c;

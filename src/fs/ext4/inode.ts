@@ -29,6 +29,7 @@ export const EXT4_INLINE_DATA_FL = 0x10000000;
 export const EXT4_CASEFOLD_FL = 0x40000000;
 
 const I_CHECKSUM_LO = 0x7c;
+const ZERO2 = new Uint8Array(2);
 const I_CHECKSUM_HI = 0x82;
 
 export interface Ext4Inode {
@@ -94,10 +95,15 @@ export function parseInode(raw: Uint8Array, ino: number, sb: Ext4Superblock, pol
     csumSeed = inodeSeed(sb.csumSeed, ino, i_generation);
     const hasHi = extra >= I_CHECKSUM_HI + 2 - GOOD_OLD_INODE_SIZE;
     // The checksum covers the whole inode with its own field(s) as zeros.
-    const copy = raw.slice();
-    copy.fill(0, I_CHECKSUM_LO, I_CHECKSUM_LO + 2);
-    if (hasHi) copy.fill(0, I_CHECKSUM_HI, I_CHECKSUM_HI + 2);
-    let c = chksum(csumSeed, copy);
+    let c = chksum(csumSeed, raw.subarray(0, I_CHECKSUM_LO));
+    c = chksum(c, ZERO2);
+    if (hasHi) {
+      c = chksum(c, raw.subarray(I_CHECKSUM_LO + 2, I_CHECKSUM_HI));
+      c = chksum(c, ZERO2);
+      c = chksum(c, raw.subarray(I_CHECKSUM_HI + 2));
+    } else {
+      c = chksum(c, raw.subarray(I_CHECKSUM_LO + 2));
+    }
     let stored = r.u16le(I_CHECKSUM_LO);
     if (hasHi) stored = (stored | (r.u16le(I_CHECKSUM_HI) << 16)) >>> 0;
     else c &= 0xffff;

@@ -49,12 +49,14 @@ export interface Ext4Options {
 
 /** Most warnings kept; later ones are counted, not stored. */
 const MAX_WARNINGS = 100;
-/** Parsed inodes kept (each ~ its on-disk size plus ~200 bytes). */
-const INODE_CACHE_ENTRIES = 8192;
+/** Parsed inodes kept (each ~ its on-disk size plus ~300 bytes; at worst one 16 KiB slab each). */
+const INODE_CACHE_ENTRIES = 4096;
 /** Parsed extent tree nodes kept. */
 const EXTENT_NODE_CACHE_ENTRIES = 2048;
 /** Inode table readahead on a miss, in bytes. */
 const INODE_READAHEAD_BYTES = 32 << 10;
+/** Inode copies are carved from slabs of this size (so a cached inode keeps at most one slab alive). */
+const INODE_SLAB_BYTES = 16 << 10;
 /** Longest symlink target Linux accepts (PATH_MAX less the NUL). */
 const MAX_SYMLINK = 4095;
 
@@ -77,6 +79,8 @@ export class Ext4Volume {
   private droppedWarnings = 0;
   private readonly inodes = new TwoGenerationCache<number, InodeState>(INODE_CACHE_ENTRIES);
   private readonly inflight = new Map<number, Promise<InodeState>>();
+  private slab = new Uint8Array(0);
+  private slabUsed = 0;
   private readonly extentCtx: ExtentContext;
   readonly journal: JournalState | undefined;
 
@@ -150,12 +154,26 @@ export class Ext4Volume {
    * (journal, EA inodes' owners) that directory entries may not name.
    */
   async inode(ino: number, internal = false): Promise<InodeState> {
+    return this.cachedInode(ino, internal) ?? this.loadShared(ino);
+  }
+
+  /** The inode if it is cached (or its block is): no await on the hot path. Throws for invalid numbers. */
+  cachedInode(ino: number, internal = false): InodeState | undefined {
     const hit = this.inodes.get(ino);
     if (hit) return hit;
     const sb = this.sb;
     if (!Number.isSafeInteger(ino) || ino < 1 || ino > sb.s_inodes_count || (!internal && ino !== ROOT_INO && ino < sb.s_first_ino)) {
       throw new FsError('EIO', `ext4: inode number ${ino} is not valid (first ${sb.s_first_ino}, count ${sb.s_inodes_count})`);
     }
+    const group = Math.floor((ino - 1) / sb.s_inodes_per_group);
+    const gd = this.groups.cached(group);
+    if (!gd) return undefined;
+    const byteInTable = ((ino - 1) % sb.s_inodes_per_group) * sb.s_inode_size;
+    const block = this.blocks.cached(gd.bg_inode_table + Math.floor(byteInTable / sb.blockSize));
+    return block ? this.parse(ino, block, byteInTable % sb.blockSize) : undefined;
+  }
+
+  private async loadShared(ino: number): Promise<InodeState> {
     let p = this.inflight.get(ino);
     if (!p) {
       p = this.load(ino);
@@ -182,10 +200,21 @@ export class Ext4Volume {
       await this.blocks.prefetch(pblk, count, `inode table of group ${group}`);
     }
     const block = await this.blocks.block(pblk, `inode table of group ${group}`);
-    const off = byteInTable % sb.blockSize;
-    const raw = block.slice(off, off + sb.s_inode_size);
-    const inode = parseInode(raw, ino, sb, this.policy);
-    const state: InodeState = { inode };
+    return this.parse(ino, block, byteInTable % sb.blockSize);
+  }
+
+  private parse(ino: number, block: Uint8Array, off: number): InodeState {
+    // Copies go into shared slabs: one small ArrayBuffer per inode made the
+    // garbage collector the largest cost of listing a big directory.
+    const size = this.sb.s_inode_size;
+    if (this.slabUsed + size > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(INODE_SLAB_BYTES, size));
+      this.slabUsed = 0;
+    }
+    const raw = this.slab.subarray(this.slabUsed, this.slabUsed + size);
+    raw.set(block.subarray(off, off + size));
+    this.slabUsed += size;
+    const state: InodeState = { inode: parseInode(raw, ino, this.sb, this.policy) };
     this.inodes.set(ino, state);
     return state;
   }
