@@ -11,12 +11,24 @@ import type { Timespec } from '../time.js';
 
 const MAX_OFFSET = 52;
 
-/** Seconds since the epoch of a UTC calendar time (years below 100 stay literal, unlike Date.UTC). */
+/**
+ * Seconds since the epoch of a UTC calendar time, by plain arithmetic (days
+ * from the civil date, proleptic Gregorian), which is much cheaper than a
+ * Date per directory record. Out-of-range months and days roll over as
+ * Date.UTC would roll them.
+ */
 function utcSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
-  const d = new Date(0);
-  d.setUTCFullYear(year, month - 1, day);
-  d.setUTCHours(hour, minute, second, 0);
-  return Math.floor(d.getTime() / 1000);
+  const m0 = month - 1;
+  const y = year + Math.floor(m0 / 12);
+  const m = m0 - Math.floor(m0 / 12) * 12 + 1;
+  // Days from 1970-01-01 to y-m-01 (March-based year so leap days come last).
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5);
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  const days = era * 146097 + doe - 719468 + (day - 1);
+  return days * 86400 + hour * 3600 + minute * 60 + second;
 }
 
 function gmtOffsetSeconds(byte: number): number {

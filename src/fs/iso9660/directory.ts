@@ -70,7 +70,11 @@ export async function* directoryRecords(vol: IsoVolume, block: number, size: num
   for (let pos = 0; pos < size; ) {
     if (pos < bufStart || Math.min(size, pos + 256) > bufStart + buf.length) {
       bufStart = pos;
-      buf = await readStructure(vol.dev, start + pos, Math.min(size - pos, CHUNK), `iso9660: directory at block ${block}`);
+      // A directory of one block is usually in the metadata cache already (its '.' record was read).
+      buf =
+        size <= bs && pos === 0
+          ? await vol.meta.read(start, size, `directory at block ${block}`)
+          : await readStructure(vol.dev, start + pos, Math.min(size - pos, CHUNK), `iso9660: directory at block ${block}`);
     }
     const at = pos - bufStart;
     const len = buf[at]!;

@@ -121,7 +121,9 @@ test('iso9660 lookups count references; forgotten inodes still answer getattr', 
 });
 
 test('iso9660 driver registry entry: id, options, refusal to write', { skip }, async () => {
-  assert.equal(driverFor('iso9660'), iso9660Driver);
+  const entry = driverFor('iso9660')!;
+  assert.equal(entry.name, 'iso9660');
+  assert.equal(entry.load ? await entry.load() : entry, iso9660Driver);
   assert.ok(iso9660Driver.optionHelp?.namespace);
   const dev = await FileDevice.open(join(dir, 'rr.iso'));
   try {

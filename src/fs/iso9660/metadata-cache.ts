@@ -3,12 +3,16 @@
  * areas) read through a small LRU: getattr, '..' lookups and SUSP
  * continuation areas hit the same few blocks again and again.
  * Budget: METADATA_CACHE_BLOCKS blocks (2 MiB at 2048-byte blocks).
- * Whole directories are read past it (directory.ts caches their index).
+ * A miss reads the aligned window of READAHEAD_BLOCKS around it, because
+ * writers put all directories (and their continuation areas) next to each
+ * other: walking a tree then costs a read per 16 directories, not per one.
+ * Larger directories are read past the cache (directory.ts caches their index).
  */
 import { readStructure, type BlockDevice } from '../../block/device.js';
 import { LruCache } from '../../util/lru.js';
 
 export const METADATA_CACHE_BLOCKS = 1024;
+export const READAHEAD_BLOCKS = 16;
 
 export class MetadataCache {
   private readonly cache = new LruCache<number, Promise<Uint8Array>>(METADATA_CACHE_BLOCKS);
@@ -19,14 +23,22 @@ export class MetadataCache {
   ) {}
 
   private block(n: number, what: string): Promise<Uint8Array> {
-    let p = this.cache.get(n);
-    if (!p) {
-      // The image may end inside its last block.
-      p = readStructure(this.dev, n * this.blockSize, Math.min(this.blockSize, this.dev.size - n * this.blockSize), `iso9660: ${what}`);
-      p.catch(() => this.cache.delete(n));
-      this.cache.set(n, p);
+    const hit = this.cache.get(n);
+    if (hit) return hit;
+    const bs = this.blockSize;
+    const first = n - (n % READAHEAD_BLOCKS);
+    const last = Math.min(first + READAHEAD_BLOCKS, Math.ceil(this.dev.size / bs)) - 1;
+    // The image may end inside its last block.
+    const window = readStructure(this.dev, first * bs, Math.min((last + 1) * bs, this.dev.size) - first * bs, `iso9660: ${what}`);
+    let mine: Promise<Uint8Array> | undefined;
+    for (let b = first; b <= last; b++) {
+      if (b !== n && this.cache.peek(b)) continue;
+      const p = window.then((w) => w.slice((b - first) * bs, (b - first + 1) * bs));
+      p.catch(() => this.cache.delete(b));
+      this.cache.set(b, p);
+      if (b === n) mine = p;
     }
-    return p;
+    return mine!;
   }
 
   /** `length` bytes at device byte `offset`, which may span blocks; EIO past the end of the image. */

@@ -14,18 +14,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * sequence gets a distinct, stable name.
  */
 export function decodeName(b: Uint8Array): string {
-  let ascii = true;
-  for (let i = 0; i < b.length; i++) {
-    if (b[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return String.fromCharCode(...b);
   try {
     return utf8.decode(b);
   } catch {
-    return String.fromCharCode(...b);
+    let s = '';
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
+    return s;
   }
 }
 
