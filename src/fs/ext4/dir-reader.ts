@@ -83,7 +83,7 @@ export class Ext4DirReader {
   /** Directory block `lblk`, checksum verified; undefined for a hole. */
   async block(state: InodeState, lblk: number): Promise<Uint8Array | undefined> {
     const vol = this.vol;
-    const run = await vol.mapper(state).map(lblk, Math.min(DIR_READAHEAD_BLOCKS, this.dirBlocks(state) - lblk));
+    const run = await vol.mapper(state).map(lblk, Math.max(1, Math.min(DIR_READAHEAD_BLOCKS, this.dirBlocks(state) - lblk)));
     if (run.physical === 0 || run.unwritten) return undefined;
     const what = `directory inode ${state.inode.ino} block ${lblk}`;
     if (run.length > 1 && !vol.blocks.isCached(run.physical)) await vol.blocks.prefetch(run.physical, run.length, what);
