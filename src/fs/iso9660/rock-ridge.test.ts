@@ -8,6 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { run } from '../../../test/helpers/tools.js';
+import { parseRockRidge } from './rock-ridge.js';
 import { isoFixtures, isoSkip, linkGroups, openIso, parseIsoinfo, walkHost, walkIso, type TreeNode } from '../../../test/iso9660/tree.js';
 
 const skip = isoSkip;
@@ -124,10 +126,36 @@ test('iso9660 rr.iso: volume facts equal isoinfo -d', { skip }, async () => {
     assert.equal(fs.info.joliet?.jolietLevel, Number(/Joliet with UCS level (\d)/.exec(d)?.[1]));
     assert.match(d, /Rock Ridge signatures/);
     assert.ok(fs.info.rockRidge);
+    // 7-Zip decodes the PVD's 17-byte dates (digits, hundredths, GMT offset).
+    const header = (await run('7z', ['l', '-slt', join(dir, 'rr.iso')])).split('----------')[0]!;
+    for (const [label, t] of [['Created', v.creation], ['Modified', v.modification]] as const) {
+      const m = new RegExp(`^${label} = (\\d{4})-(\\d\\d)-(\\d\\d) (\\d\\d):(\\d\\d):(\\d\\d)\\.(\\d\\d)$`, 'm').exec(header);
+      assert.ok(m && t, `${label} in 7z's listing and ours`);
+      assert.equal(t.sec, Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) / 1000, label);
+      assert.equal(t.nsec, +m[7]! * 10_000_000, `${label} hundredths`);
+    }
     const st = await fs.statfs();
     assert.equal(st.blocks, v.volumeSpaceSize);
     assert.equal(st.bsize, 2048);
     assert.equal(st.type, 0x9660);
+  } finally {
+    await close();
+  }
+});
+
+test('iso9660 Rock Ridge TF in the long (17-byte) form reads like the PVD dates 7-Zip decodes', { skip }, async () => {
+  // No tool at hand writes long-form TF; its 17 bytes are the PVD's date format, checked against 7-Zip above.
+  const { fs, close } = await openIso(join(dir, 'rr.iso'));
+  try {
+    const pvd = new Uint8Array(readFileSync(join(dir, 'rr.iso')).subarray(32768, 34816));
+    const date = pvd.subarray(813, 830);
+    const tf = new Uint8Array(1 + 3 * 17);
+    tf[0] = 0x80 | 0x02 | 0x04 | 0x08; // LONG_FORM, MODIFY, ACCESS, ATTRIBUTES
+    for (let i = 0; i < 3; i++) tf.set(date, 1 + i * 17);
+    const rr = parseRockRidge([{ sig: 'TF', version: 1, data: tf }]);
+    assert.deepEqual(rr.times.modify, fs.info.volume.creation);
+    assert.deepEqual(rr.times.access, fs.info.volume.creation);
+    assert.deepEqual(rr.times.attributes, fs.info.volume.creation);
   } finally {
     await close();
   }
