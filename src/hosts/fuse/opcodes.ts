@@ -23,6 +23,8 @@ export interface Opcode<T = unknown> {
   readonly inSize: number;
   readonly decode: (v: DataView, o: number) => T;
   readonly names: number;
+  /** How many of the names are file names (limited to the driver's maxNameLength); the rest are a symlink target or an xattr name. */
+  readonly fileNames: number;
   readonly writes: boolean;
   readonly handler: (s: FuseSession, r: FuseRequest, arg: T) => Promise<Body>;
 }
@@ -33,7 +35,8 @@ function op<T>(
   opcode: number, name: string, inSize: number, decode: (v: DataView, o: number) => T, names: number, writes: boolean,
   handler: (s: FuseSession, r: FuseRequest, arg: T) => Promise<Body>,
 ): Opcode {
-  return { opcode, name, inSize, decode, names, writes, handler } as Opcode;
+  const fileNames = /XATTR/.test(name) ? 0 : name === 'SYMLINK' ? 1 : names;
+  return { opcode, name, inSize, decode, names, fileNames, writes, handler } as Opcode;
 }
 
 const TABLE: Opcode[] = [

@@ -124,7 +124,12 @@ export async function setattr(s: FuseSession, r: FuseRequest, a: fuse_setattr_in
   if (a.valid & FATTR_MODE) changes.mode = a.mode & 0o7777;
   if (a.valid & FATTR_UID) changes.uid = a.uid;
   if (a.valid & FATTR_GID) changes.gid = a.gid;
-  if (a.valid & FATTR_SIZE) changes.size = safeOffset(a.size, 'truncate size');
+  if (a.valid & FATTR_SIZE) {
+    changes.size = safeOffset(a.size, 'truncate size');
+    // The kernel leaves mtime out for ftruncate and expects the filesystem to set it, as Linux
+    // filesystems do on every truncate, even to the same size.
+    if (!(a.valid & FATTR_MTIME)) changes.mtime = 'now';
+  }
   if (a.valid & FATTR_ATIME) changes.atime = a.valid & FATTR_ATIME_NOW ? 'now' : { sec: a.atime, nsec: a.atimensec };
   if (a.valid & FATTR_MTIME) changes.mtime = a.valid & FATTR_MTIME_NOW ? 'now' : { sec: a.mtime, nsec: a.mtimensec };
   if (a.valid & FATTR_CTIME) changes.ctime = { sec: a.ctime, nsec: a.ctimensec };

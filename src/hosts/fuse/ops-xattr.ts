@@ -33,7 +33,9 @@ export async function getxattr(s: FuseSession, r: FuseRequest, a: fuse_getxattr_
 
 export async function listxattr(s: FuseSession, r: FuseRequest, a: fuse_getxattr_in): Promise<Body> {
   if (!s.fs.listxattr) throw unsupported(s, 'listxattr');
-  const names = await s.fs.listxattr(s.node(r.header.nodeid).ino);
+  let names = await s.fs.listxattr(s.node(r.header.nodeid).ino);
+  // Linux lists trusted.* only to CAP_SYS_ADMIN, inside each filesystem's listxattr; uid 0 stands in for it.
+  if (r.header.uid !== 0) names = names.filter((n) => !n.startsWith('trusted.'));
   return sized(utf8Encoder.encode(names.map((n) => n + '\0').join('')), a.size, 'xattr list');
 }
 

@@ -119,6 +119,7 @@ export class FuseSession {
       if (bytes.length < end) throw new FsError('EINVAL', `fuse: ${op.name} body is ${bytes.length - FUSE_IN_HEADER_SIZE} bytes, needs ${op.inSize}`);
       const arg = op.decode(view, FUSE_IN_HEADER_SIZE);
       const { names, next } = readNames(bytes, end, op.names, op.name);
+      if (op.fileNames) checkNameLengths(names.slice(0, op.fileNames), this.fs.capabilities.maxNameLength, op.name);
       req = { header, bytes, view, names, rest: bytes.subarray(next), caller: { uid: header.uid, gid: header.gid } };
       if (this.debug) this.debug(`<- ${describeRequest(header, op.name, arg, names)}`);
       if (op.writes && this.readOnly) throw new FsError('EROFS', `fuse: ${op.name}: read-only mount`);
@@ -201,6 +202,15 @@ export class FuseSession {
 export function safeOffset(n: number, what: string): number {
   if (!(n >= 0 && n <= MAX_SAFE)) throw new FsError('EFBIG', `fuse: ${what} ${n} is beyond 2^53`);
   return n;
+}
+
+const utf8 = new TextEncoder();
+
+/** The kernel allows names up to 1024 bytes (FUSE_NAME_MAX); the driver's limit is the one users see. */
+function checkNameLengths(names: string[], max: number, op: string): void {
+  for (const n of names) {
+    if (n.length * 3 > max && utf8.encode(n).length > max) throw new FsError('ENAMETOOLONG', `fuse: ${op}: name longer than ${max} bytes`);
+  }
 }
 
 function readNames(bytes: Uint8Array, start: number, count: number, op: string): { names: string[]; next: number } {
