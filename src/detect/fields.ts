@@ -3,7 +3,7 @@
  * way blkid does, so results compare one to one with `blkid -p`.
  */
 import { utf8Decoder } from '../binary/reader.js';
-import { evalNum, evalOffset, type Scope } from './evaluate.js';
+import { evalCheck, evalNum, evalOffset, type Scope } from './evaluate.js';
 import type { Fields, Flags, Join, Named, Num, Text, Uuid, Value } from './types.js';
 
 export interface FieldValues {
@@ -13,6 +13,7 @@ export interface FieldValues {
   size?: number;
   blockSize?: number;
   details?: Record<string, unknown>;
+  warnings?: string[];
 }
 
 export async function readFields(f: Fields, s: Scope): Promise<FieldValues> {
@@ -44,6 +45,11 @@ export async function readFields(f: Fields, s: Scope): Promise<FieldValues> {
       if (v !== undefined && v !== '') d[k] = v;
     }
     if (Object.keys(d).length) out.details = d;
+  }
+  if (f.warnings) {
+    const w: string[] = [];
+    for (const { when, text } of f.warnings) if (await evalCheck(when, s)) w.push(text);
+    if (w.length) out.warnings = w;
   }
   return out;
 }

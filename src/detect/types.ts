@@ -22,6 +22,8 @@ export interface Identification {
   blockSize?: number;
   /** Other facts the entry reads (features, creator …). */
   details?: Record<string, unknown>;
+  /** What the user should know before using it ("the journal needs recovery …"). */
+  warnings?: string[];
   /** How sure: exact magic + checksum > magic only; used to order matches. */
   confidence: number;
 }
@@ -180,6 +182,8 @@ export interface Fields {
   size?: Num;
   blockSize?: Num;
   details?: Readonly<Record<string, Value>>;
+  /** Things a user must hear about this volume, each shown when its check holds (a journal that needs replay …). */
+  warnings?: ReadonlyArray<{ readonly when: Check; readonly text: string }>;
 }
 
 // ---------------------------------------------------------------------------

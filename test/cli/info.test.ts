@@ -201,6 +201,19 @@ test('info on a block device (a loop device) gives the same tree as on the file'
   }
 });
 
+test('info warns when an ext4 journal needs recovery, as dumpe2fs shows it', { skip: skip ?? needRoot('making an unreplayed journal (a kernel mount)') }, async () => {
+  const dir = await fixture('ext4/recovery.sh');
+  const features = await run('dumpe2fs', ['-h', join(dir, 'recovery.img')]);
+  assert.match(features, /Filesystem features:.*needs_recovery/, 'the fixture really needs recovery');
+  const r = await cli('info', join(dir, 'recovery.img'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /warning: the journal needs recovery/);
+  const clean = await cli('info', join(dir, 'replayed.img'));
+  assert.doesNotMatch(clean.stdout, /warning/);
+  const json = await infoJson(join(dir, 'recovery.img'));
+  assert.ok(json.node.contents[0]?.warnings?.some((w) => /journal needs recovery/.test(w)));
+});
+
 test('info errors: exit codes and messages', async () => {
   const missing = await cli('info', '/nonexistent/disk.qcow2');
   assert.equal(missing.code, 1);

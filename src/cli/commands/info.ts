@@ -65,6 +65,7 @@ export function renderInfo(r: InfoReport): string {
   const what = contentsLine(r.node.contents, r.size);
   lines.push(`${r.name}: ${head}${what ? `: ${what}` : ''}`);
   for (const w of containerWarnings(r.container)) lines.push(`  warning: ${w}`);
+  for (const w of r.node.contents[0]?.warnings ?? []) lines.push(`  warning: ${w}`);
   for (const e of r.node.errors) lines.push(`  error: ${e}`);
   renderTable(r.node, '', lines);
   return lines.join('\n') + '\n';
@@ -99,6 +100,7 @@ function renderTable(node: InfoNode, indent: string, lines: string[]): void {
     const what = contentsLine(p.contents, p.size);
     lines.push(`${inner}${last ? '└─' : '├─'} ${partitionLine(p)}${what ? `: ${what}` : ''}`);
     const childIndent = inner + (last ? '   ' : '│  ');
+    for (const w of p.contents[0]?.warnings ?? []) lines.push(`${childIndent}warning: ${w}`);
     for (const e of p.errors) lines.push(`${childIndent}error: ${e}`);
     renderTable(p, childIndent, lines);
   });

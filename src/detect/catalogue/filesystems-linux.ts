@@ -21,7 +21,15 @@ const INCOMPAT_NOT_EXT2 = 0xffffffed;
 const INCOMPAT_NOT_EXT3 = 0xffffffe9;
 const TEST_FILESYS = 0x4;
 
+const NEEDS_RECOVERY = 0x4;
+
 const extFields: Fields = {
+  warnings: [
+    {
+      when: { u32le: incompat, anyBits: NEEDS_RECOVERY },
+      text: 'the journal needs recovery (not cleanly unmounted): anymount reads it without replaying the journal, so recent changes may be missing',
+    },
+  ],
   label: { at: EXT + 120, len: 16, enc: 'utf8' },
   uuid: { at: EXT + 104, format: 'uuid' },
   version: { join: [{ u32le: EXT + 76 }, '.', { u16le: EXT + 62 }] },
