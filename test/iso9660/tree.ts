@@ -156,6 +156,14 @@ export function walkHost(dir: string, options: { hash?: boolean } = {}): Map<str
   return out;
 }
 
+/** The atimes the fixture listed right after extracting (`find -printf '%P\0%A@\0'`), by path. */
+export function extractedAtimes(file: string): Map<string, number> {
+  const parts = readFileSync(file, 'utf8').split('\0');
+  const out = new Map<string, number>();
+  for (let i = 0; i + 1 < parts.length; i += 2) out.set(parts[i]!, Math.floor(Number(parts[i + 1])));
+  return out;
+}
+
 /** Paths grouped by inode number (hard link groups of more than one name). */
 export function linkGroups(tree: Map<string, TreeNode>): string[][] {
   const by = new Map<number, string[]>();

@@ -56,7 +56,7 @@ export interface IsoDirectory {
  * record offset instead, so one inode number never means two files.
  */
 export interface SerialRegistry {
-  claim(ino: Ino, identity: string): boolean;
+  claim(ino: Ino, identity: number): boolean;
 }
 
 /** The records of the directory whose data starts at `block`, in order. */
@@ -153,8 +153,8 @@ export async function indexDirectory(vol: IsoVolume, dir: IsoInode, ancestors: R
     }
     let ino = r.offset;
     if (rr?.serial !== undefined) {
-      const first = p.extents[0]!;
-      const identity = `${first.extent}:${p.extents.reduce((n, e) => n + e.dataLength, 0)}:${rr.mode ?? 0}`;
+      // Hard links share their data: the first extent identifies the file.
+      const identity = p.extents[0]!.extent;
       const candidate = rr.serial * 2 + 1;
       if (serials.claim(candidate, identity)) ino = candidate;
     }

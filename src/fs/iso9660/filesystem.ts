@@ -19,7 +19,7 @@ import { BOOT_DIR_INO, BootDirectory, bootDirectoryName } from './boot-directory
 import { FLAG_DIRECTORY, FLAG_MULTI_EXTENT, isDotDotRecord, isDotRecord, parseDirectoryRecord } from './directory-record.js';
 import { FIRST_DATA_OFFSET, indexDirectory, type IsoDirectory, type SerialRegistry } from './directory.js';
 import { readBootCatalog, type BootEntry } from './el-torito.js';
-import { buildDirectoryInode, buildFileInode, recordExtent, type IsoInode, type RecordExtent } from './inode.js';
+import { buildDirectoryInode, buildFileInode, inodeWhere, recordExtent, type IsoInode, type RecordExtent } from './inode.js';
 import { MetadataCache } from './metadata-cache.js';
 import { findSessions } from './multisession.js';
 import type { Iso9660Options } from './options.js';
@@ -30,8 +30,8 @@ import type { VolumeDescriptorSet, VolumeInfo } from './volume-descriptors.js';
 import { ZisofsFile } from './zisofs.js';
 
 export const ISOFS_SUPER_MAGIC = 0x9660;
-/** Directory indexes kept, counted in entries (each entry holds a small inode: ~30 MiB at most). */
-export const DIRECTORY_CACHE_ENTRIES = 100_000;
+/** Directory indexes kept, counted in entries (each holds its name and a small inode, ~800 bytes: ~40 MiB at most). */
+export const DIRECTORY_CACHE_ENTRIES = 50_000;
 /** Inodes kept after their last forget, and observed parents / serial owners remembered. */
 export const INODE_CACHE = 4096;
 export const PARENT_CACHE = 65536;
@@ -81,7 +81,7 @@ export class Iso9660FileSystem implements FileSystem {
   private readonly recent = new LruCache<Ino, IsoInode>(INODE_CACHE);
   private readonly dirs = new LruCache<Ino, Promise<IsoDirectory>>(DIRECTORY_CACHE_ENTRIES);
   private readonly parents = new LruCache<Ino, Ino>(PARENT_CACHE);
-  private readonly serialOwners = new LruCache<Ino, string>(SERIAL_CACHE);
+  private readonly serialOwners = new LruCache<Ino, number>(SERIAL_CACHE);
   private readonly zisofsBlocks = new LruCache<string, Uint8Array>(ZISOFS_CACHE_BYTES);
   private readonly zisofsFiles = new LruCache<Ino, ZisofsFile>(256);
   private readonly serials: SerialRegistry;
@@ -353,7 +353,7 @@ export class Iso9660FileSystem implements FileSystem {
     if (this.bootDir?.owns(ino)) throw new FsError('EINVAL', `iso9660: inode ${ino} is not a symbolic link`);
     const inode = await this.inode(ino);
     if ((inode.stat.mode & S_IFMT) !== S_IFLNK) throw new FsError('EINVAL', `iso9660: inode ${ino} is not a symbolic link`);
-    if (inode.symlink === undefined) throw corrupt('iso9660', `symlink (${inode.where})`, undefined, inode.symlinkError ?? 'no target');
+    if (inode.symlink === undefined) throw corrupt('iso9660', `symlink (${inodeWhere(inode)})`, undefined, inode.symlinkError ?? 'no target');
     return inode.symlink;
   }
 
@@ -393,7 +393,7 @@ export class Iso9660FileSystem implements FileSystem {
     const type = inode.stat.mode & S_IFMT;
     if (type === S_IFDIR) throw new FsError('EISDIR', `iso9660: inode ${ino} is a directory`);
     if (type !== S_IFREG) throw new FsError('EINVAL', `iso9660: inode ${ino} is not a regular file`);
-    if (inode.refuse) throw new FsError('EOPNOTSUPP', `iso9660: ${inode.where}: ${inode.refuse}`);
+    if (inode.refuse) throw new FsError('EOPNOTSUPP', `iso9660: ${inodeWhere(inode)}: ${inode.refuse}`);
     if (!Number.isSafeInteger(pos) || pos < 0) throw new FsError('EINVAL', `iso9660: read at offset ${pos}`);
     if (inode.zisofs) return this.zisofs(inode).read(buf, pos);
     const n = Math.max(0, Math.min(buf.length, inode.storedSize - pos));
@@ -404,7 +404,7 @@ export class Iso9660FileSystem implements FileSystem {
   private zisofs(inode: IsoInode): ZisofsFile {
     let z = this.zisofsFiles.get(inode.ino);
     if (!z) {
-      z = new ZisofsFile(inode.zisofs!, inode.storedSize, (b, p) => this.readStored(inode, b, p), this.zisofsBlocks, String(inode.ino), inode.where);
+      z = new ZisofsFile(inode.zisofs!, inode.storedSize, (b, p) => this.readStored(inode, b, p), this.zisofsBlocks, String(inode.ino), inodeWhere(inode));
       this.zisofsFiles.set(inode.ino, z);
     }
     return z;
@@ -425,7 +425,7 @@ export class Iso9660FileSystem implements FileSystem {
       if (from < to) {
         const d = x.offset + (from - fileOff);
         if (d + (to - from) > dev.size) {
-          throw corrupt('iso9660', inode.where, x.offset, `extent of ${x.length} bytes runs past the end of the image (${dev.size} bytes)`);
+          throw corrupt('iso9660', inodeWhere(inode), x.offset, `extent of ${x.length} bytes runs past the end of the image (${dev.size} bytes)`);
         }
         const prev = pieces[pieces.length - 1];
         if (prev && prev.dev + prev.len === d && prev.at + prev.len === from - pos) prev.len += to - from;

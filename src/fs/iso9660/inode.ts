@@ -43,8 +43,8 @@ export interface IsoInode {
   readonly zisofs?: ZisofsParams;
   /** Why reading the data is refused (interleaved, sparse or unknown compression): EOPNOTSUPP. */
   readonly refuse?: string;
-  /** Where the inode came from, for messages. */
-  readonly where: string;
+  /** Byte offset of the (first) record the inode came from; see `inodeWhere`. */
+  readonly recordOffset: number;
   /** Directories: their extent (logical block), length and the parent's inode number. */
   readonly dir?: { readonly extent: number; readonly size: number; readonly parent: Ino };
 }
@@ -151,7 +151,7 @@ export function buildFileInode(vol: IsoVolume, ino: Ino, records: readonly Recor
     stat,
     extents,
     storedSize,
-    where,
+    recordOffset: records[0]!.offset,
     ...(symlink !== undefined ? { symlink } : {}),
     ...(symlinkError !== undefined ? { symlinkError } : {}),
     ...(zisofs ? { zisofs } : {}),
@@ -175,7 +175,12 @@ export function buildDirectoryInode(vol: IsoVolume, ino: Ino, dot: DirectoryReco
     blksize: vol.blockSize,
     ...times(rr, dot.date),
   };
-  return { ino, stat, extents: [], storedSize: 0, where, dir: { extent: ino / vol.blockSize, size, parent } };
+  return { ino, stat, extents: [], storedSize: 0, recordOffset: ino, dir: { extent: ino / vol.blockSize, size, parent } };
+}
+
+/** What an inode is, for messages (built on demand: a string per cached inode would cost more than the rest of it). */
+export function inodeWhere(inode: IsoInode): string {
+  return inode.dir ? `directory at offset ${inode.recordOffset}` : `file at record offset ${inode.recordOffset}`;
 }
 
 export function isDirectoryRecord(r: { flags: number }): boolean {
