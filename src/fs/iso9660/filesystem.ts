@@ -329,6 +329,12 @@ export class Iso9660FileSystem implements FileSystem {
       return { ino, attr: p.inode.stat };
     }
     const inode = await this.inode(ino);
+    // Another lookup of the same inode may have pinned it while we waited.
+    const again = this.pinned.get(ino);
+    if (again) {
+      again.refs++;
+      return { ino, attr: again.inode.stat };
+    }
     this.pinned.set(ino, { inode, refs: 1 });
     this.recent.delete(ino);
     return { ino, attr: inode.stat };
