@@ -21,6 +21,7 @@ import { FIRST_DATA_OFFSET, indexDirectory, type IsoDirectory, type SerialRegist
 import { readBootCatalog, type BootEntry } from './el-torito.js';
 import { buildDirectoryInode, buildFileInode, inodeWhere, recordExtent, type IsoInode, type RecordExtent } from './inode.js';
 import { MetadataCache } from './metadata-cache.js';
+import { SmallReads } from './small-reads.js';
 import { findSessions } from './multisession.js';
 import type { Iso9660Options } from './options.js';
 import { parseRockRidge } from './rock-ridge.js';
@@ -85,6 +86,7 @@ export class Iso9660FileSystem implements FileSystem {
   private readonly zisofsBlocks = new LruCache<string, Uint8Array>(ZISOFS_CACHE_BYTES);
   private readonly zisofsFiles = new LruCache<Ino, ZisofsFile>(256);
   private readonly serials: SerialRegistry;
+  private readonly smallReads: SmallReads;
 
   private constructor(vol: IsoVolume, rootIno: Ino, rootSkip: number, info: Iso9660Info, volumeSpaceSize: number) {
     this.vol = vol;
@@ -93,6 +95,7 @@ export class Iso9660FileSystem implements FileSystem {
     this.info = info;
     this.warnings = vol.warnings;
     this.volumeSpaceSize = volumeSpaceSize;
+    this.smallReads = new SmallReads(vol.dev);
     const rr = vol.namespace === 'rockridge';
     this.capabilities = readOnlyCapabilities({
       ...POSIX_CAPABILITIES,
@@ -440,7 +443,7 @@ export class Iso9660FileSystem implements FileSystem {
       fileOff += x.length;
       if (fileOff >= end) break;
     }
-    await Promise.all(pieces.map((p) => dev.read(buf.subarray(p.at, p.at + p.len), p.dev)));
+    await Promise.all(pieces.map((p) => this.smallReads.read(buf.subarray(p.at, p.at + p.len), p.dev)));
   }
 
   async destroy(): Promise<void> {

@@ -110,6 +110,16 @@ function symlinkComponents(data: Uint8Array, out: number[], state: { slash: bool
   return true;
 }
 
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 function times(data: Uint8Array, out: RockRidgeTimes): void {
   const flags = data[0] ?? 0;
   const long = (flags & 0x80) !== 0;
@@ -133,7 +143,7 @@ function times(data: Uint8Array, out: RockRidgeTimes): void {
 
 export function parseRockRidge(entries: readonly SuspEntry[]): RockRidgeInfo {
   const info: RockRidgeInfo = { hasRockRidge: false, times: {}, relocated: false, sparse: false };
-  let nameBytes: number[] | undefined;
+  let nameParts: Uint8Array[] | undefined;
   let nameDot = false;
   let link: number[] | undefined;
   let linkBroken = false;
@@ -162,8 +172,7 @@ export function parseRockRidge(entries: readonly SuspEntry[]): RockRidgeInfo {
         if (d.length < 1) break;
         info.hasRockRidge = true;
         if (d[0]! & 6) nameDot = true;
-        nameBytes ??= [];
-        for (let i = 1; i < d.length && nameBytes.length <= MAX_NAME_BYTES; i++) nameBytes.push(d[i]!);
+        (nameParts ??= []).push(d.subarray(1));
         break;
       }
       case 'SL':
@@ -209,11 +218,12 @@ export function parseRockRidge(entries: readonly SuspEntry[]): RockRidgeInfo {
         break;
     }
   }
-  if (nameBytes) {
+  if (nameParts) {
+    // Almost every name is one NM entry: decode it where it lies.
+    const bytes = nameParts.length === 1 ? nameParts[0]! : concat(nameParts);
     if (nameDot) info.nameError = "NM flags say '.' or '..' for a file entry";
-    else if (nameBytes.length > MAX_NAME_BYTES) info.nameError = `NM name longer than ${MAX_NAME_BYTES} bytes`;
+    else if (bytes.length > MAX_NAME_BYTES) info.nameError = `NM name longer than ${MAX_NAME_BYTES} bytes`;
     else {
-      const bytes = Uint8Array.from(nameBytes);
       const name = decodeName(bytes);
       if (bytes.includes(0)) info.nameError = 'NM name contains a NUL byte';
       else if (bytes.includes(0x2f)) info.nameError = `NM name '${name}' contains '/'`;
