@@ -1,32 +1,52 @@
 /**
- * zstd through fzstd (pure JS, ~8 KB, no native build), bounded by the
- * expected output size.
+ * zstd through zstddec (zstd's own decoder built to WebAssembly, ~70 KB,
+ * runs in browsers and Node; 5–10× faster than the pure-JS fzstd it
+ * replaced), bounded by the expected output size.
  *
- * fzstd treats whatever follows a frame as another frame, so padding after
- * the frame (qcow2 pads compressed clusters to sectors) would be an error.
- * With `partial`, we walk the frame's block headers to find where it ends
- * and decompress only that.
+ * zstddec's `decode(bytes, size)` runs ZSTD_decompress into a buffer of
+ * exactly `size` bytes and hides its error code: a corrupt frame, or one
+ * larger than `size`, comes back empty. So we never pass 0 (zstddec would
+ * then size the buffer from the frames' own headers, unbounded), and an
+ * empty result is an error. ZSTD_decompress decodes every frame in its
+ * input, so with `partial` (qcow2 pads compressed clusters to sectors) we
+ * walk the first frame's block headers to find where it ends and hand over
+ * only that.
  */
-import { decompress } from 'fzstd';
+import { ZSTDDecoder } from 'zstddec';
 import { FsError } from '../errors.js';
 
+/** Decodes `input` into a buffer of exactly `size` (> 0) bytes; returns what was written (empty on error). */
+export type ZstdDecode = (input: Uint8Array, size: number) => Uint8Array;
+
+let decoder: Promise<ZstdDecode> | undefined;
+
+/** The WebAssembly decoder, instantiated once per thread. */
+export function zstdDecoder(): Promise<ZstdDecode> {
+  decoder ??= (async () => {
+    const d = new ZSTDDecoder();
+    await d.init();
+    return (input: Uint8Array, size: number) => d.decode(input, size);
+  })();
+  return decoder;
+}
+
 export async function zstdDecompress(input: Uint8Array, maxOutput: number, options?: { partial?: boolean }): Promise<Uint8Array> {
-  // fzstd fills a given buffer without saying how much it wrote, so when the
-  // frame declares its size (squashfs blocks shorter than the block size do),
-  // give it a buffer of exactly that size.
+  return zstdDecompressWith(await zstdDecoder(), input, maxOutput, options?.partial ?? false);
+}
+
+/** The bounds and error handling around one decode, shared by every thread that holds a decoder. */
+export function zstdDecompressWith(decode: ZstdDecode, input: Uint8Array, maxOutput: number, partial: boolean): Uint8Array {
   const declared = zstdContentSize(input);
-  if (declared !== undefined && declared > maxOutput && !options?.partial) {
+  if (declared !== undefined && declared > maxOutput && !partial) {
     throw new FsError('EIO', `zstd: frame declares ${declared} bytes, more than the ${maxOutput} expected`);
   }
-  const out = new Uint8Array(declared !== undefined && declared <= maxOutput ? declared : maxOutput);
-  const data = options?.partial ? input.subarray(0, zstdFrameEnd(input)) : input;
-  try {
-    const r = decompress(data, out);
-    return r.length === out.length ? r : r.slice();
-  } catch (e) {
-    if (options?.partial && e instanceof RangeError) return out; // frame larger than the room we gave it
-    throw new FsError('EIO', `zstd: corrupt compressed data (${(e as Error).message})`);
-  }
+  // A frame that declares its size (squashfs blocks shorter than the block size do) decodes to exactly that.
+  const room = declared !== undefined && declared <= maxOutput ? declared : maxOutput;
+  if (room === 0) return new Uint8Array(0);
+  const data = partial ? input.subarray(0, zstdFrameEnd(input)) : input;
+  const out = decode(data, room);
+  if (out.length === 0) throw new FsError('EIO', `zstd: corrupt compressed data (or more than ${room} bytes of output)`);
+  return out;
 }
 
 const ZSTD_MAGIC = 0xfd2fb528;
