@@ -301,8 +301,14 @@ export class AnymountFs {
       const found: Array<{ rel: string; dirent: Dirent }> = [];
       // Node's order: a directory's entries, then its subdirectories taken last-first.
       const queue: Array<[dir: string, rel: string]> = [[p, '']];
+      // A corrupt image may link a directory below itself: list each directory once.
+      const seen = new Set<string>();
       while (queue.length) {
         const [dir, rel] = queue.pop()!;
+        const st = await this.proc.stat(dir);
+        const key = `${st.dev}:${st.ino}`;
+        if (seen.has(key)) throw new FsError('EIO', `directory cycle at '${dir}' (corrupt filesystem)`, { path: dir });
+        seen.add(key);
         const fd = await this.proc.open(dir, O_RDONLY | O_DIRECTORY);
         try {
           for (;;) {

@@ -1,5 +1,5 @@
 /** Whole-tree operations behind rm/rmdir { recursive } and cp { recursive }, as Node does them. */
-import { isFsError } from '../errors.js';
+import { FsError, isFsError } from '../errors.js';
 import { O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../fs/flags.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../fs/mode.js';
 import type { VfsProcess } from '../vfs/process.js';
@@ -55,14 +55,37 @@ async function names(proc: VfsProcess, dir: string): Promise<string[]> {
   }
 }
 
+/**
+ * Directories being walked, by device and inode: a corrupt image can make a
+ * directory its own descendant, and a recursive walk must stop (EIO), not
+ * recurse until the stack breaks.
+ */
+export class WalkGuard {
+  private readonly active = new Set<string>();
+
+  async enter(proc: VfsProcess, path: string): Promise<string> {
+    const s = await proc.lstat(path);
+    const key = `${s.dev}:${s.ino}`;
+    if (this.active.has(key)) throw new FsError('EIO', `directory cycle: '${path}' is its own ancestor (a corrupt filesystem, or symlinks followed round in a loop)`, { path });
+    this.active.add(key);
+    return key;
+  }
+
+  leave(key: string): void {
+    this.active.delete(key);
+  }
+}
+
 /** Removes a directory and everything below it (depth first; symlinks are removed, never followed). */
-export async function removeTree(proc: VfsProcess, path: string): Promise<void> {
+export async function removeTree(proc: VfsProcess, path: string, guard = new WalkGuard()): Promise<void> {
+  const key = await guard.enter(proc, path);
   for (const name of await names(proc, path)) {
     const child = joinPath(path, name);
     const s = await proc.lstat(child);
-    if ((s.mode & S_IFMT) === S_IFDIR) await removeTree(proc, child);
+    if ((s.mode & S_IFMT) === S_IFDIR) await removeTree(proc, child, guard);
     else await proc.unlink(child);
   }
+  guard.leave(key);
   await proc.rmdir(path);
 }
 
@@ -82,10 +105,10 @@ export async function copyTree(proc: VfsProcess, src: string, dest: string, opti
       throw nodeCodeError('ERR_FS_CP_EINVAL', 'EINVAL', `cannot copy ${src} to a subdirectory of self ${dest}`, 'cp', dest);
     }
   }
-  await copyEntry(proc, src, dest, options);
+  await copyEntry(proc, src, dest, options, new WalkGuard());
 }
 
-async function copyEntry(proc: VfsProcess, src: string, dest: string, options: CpOptions): Promise<void> {
+async function copyEntry(proc: VfsProcess, src: string, dest: string, options: CpOptions, guard: WalkGuard): Promise<void> {
   if (options.filter && !(await options.filter(src, dest))) return;
   const s = options.dereference ? await proc.stat(src) : await proc.lstat(src);
   const type = s.mode & S_IFMT;
@@ -98,7 +121,9 @@ async function copyEntry(proc: VfsProcess, src: string, dest: string, options: C
   if (type === S_IFDIR) {
     if (!existing) await proc.mkdir(dest, s.mode & 0o7777);
     else if ((existing.mode & S_IFMT) !== S_IFDIR) throw nodeCodeError('ERR_FS_CP_DIR_TO_NON_DIR', 'EISDIR', 'cannot overwrite non-directory with directory', 'cp', dest);
-    for (const name of await names(proc, src)) await copyEntry(proc, joinPath(src, name), joinPath(dest, name), options);
+    const key = await guard.enter(proc, src);
+    for (const name of await names(proc, src)) await copyEntry(proc, joinPath(src, name), joinPath(dest, name), options, guard);
+    guard.leave(key);
   } else {
     if (existing) {
       if ((existing.mode & S_IFMT) === S_IFDIR) throw nodeCodeError('ERR_FS_CP_NON_DIR_TO_DIR', 'ENOTDIR', 'cannot overwrite directory with non-directory', 'cp', dest);

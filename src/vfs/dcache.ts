@@ -43,9 +43,10 @@ export class CachedInode {
   /** Directories: their one dentry. */
   dentry?: Dentry;
 
-  constructor(sb: Superblock, attr: Stat, expires: number) {
+  constructor(sb: Superblock, ino: number, attr: Stat, expires: number) {
     this.sb = sb;
-    this.ino = attr.ino;
+    // The entry's number, not attr.ino: a corrupt driver answer must not split one inode in two.
+    this.ino = ino;
     this.type = attr.mode & S_IFMT;
     this.attr = attr;
     this.attrExpires = expires;
@@ -74,6 +75,8 @@ export class Dentry {
   hashed = true;
   /** Used since the eviction clock last passed (second chance). */
   referenced = false;
+  /** Its inode reference was given back (it stays pointed to, for walks in progress). */
+  dropped = false;
 
   constructor(sb: Superblock, parent: Dentry | null, name: string, inode: CachedInode | null, expires: number) {
     this.sb = sb;
@@ -109,7 +112,7 @@ export class Superblock {
     this.dev = dev;
     this.options = options;
     this.exact = fs.capabilities.consistency !== 'remote';
-    const rootInode = new CachedInode(this, rootAttr, this.attrExpiry());
+    const rootInode = new CachedInode(this, fs.rootIno, rootAttr, this.attrExpiry());
     rootInode.refs = 1; // pinned: the root is never forgotten
     this.inodes.set(rootInode.ino, rootInode);
     this.root = new Dentry(this, null, '/', rootInode, Infinity);
@@ -161,14 +164,24 @@ export class Superblock {
       old.referenced = true;
       return old;
     }
+    if (inode.isDir && inode.dentry && inode.dentry.hashed && inode.dentry !== old) {
+      // A directory has one dentry. Found under a second name it was either
+      // moved behind our back (the old dentry gives way) or, if the old one
+      // is an ancestor of the new place, the driver claims a directory inside
+      // itself: a corrupt filesystem (Linux d_splice_alias says ELOOP).
+      for (let a: Dentry | null = parent; a; a = a.parent) {
+        if (a === inode.dentry) {
+          inode.nlookup--;
+          this.fs.forget?.(inode.ino, 1);
+          throw new FsError('EIO', `${this.fs.name}: directory inode ${inode.ino} appears inside itself as '${name}' (corrupt filesystem)`);
+        }
+      }
+      this.detach(inode.dentry);
+    }
     if (old) this.detach(old);
     const d = new Dentry(this, parent, name, inode, this.entryExpiry());
     inode.refs++;
-    if (inode.isDir) {
-      // A directory has one dentry; a stale one (moved behind our back) gives way.
-      if (inode.dentry && inode.dentry !== d && inode.dentry.hashed) this.detach(inode.dentry);
-      inode.dentry = d;
-    }
+    if (inode.isDir) inode.dentry = d;
     this.attach(parent, d);
     return d;
   }
@@ -277,7 +290,7 @@ export class Superblock {
       inode = undefined;
     }
     if (!inode) {
-      inode = new CachedInode(this, entry.attr, this.attrExpiry());
+      inode = new CachedInode(this, entry.ino, entry.attr, this.attrExpiry());
       this.inodes.set(inode.ino, inode);
     } else this.updateAttr(inode, entry.attr);
     return inode;
@@ -297,14 +310,19 @@ export class Superblock {
     if (d.refs === 0) this.dropUnhashed(d);
   }
 
+  /**
+   * Frees an unhashed, unreferenced dentry. Its inode pointer stays: a path
+   * walk may still stand on it (walks hold no references), and will then ask
+   * the driver about a forgotten inode (ESTALE) rather than meet a null.
+   */
   private dropUnhashed(d: Dentry): void {
     if (d.children) {
       for (const c of [...d.children.values()]) this.detach(c);
       d.children = null;
     }
     const inode = d.inode;
-    if (inode) {
-      d.inode = null;
+    if (inode && !d.dropped) {
+      d.dropped = true;
       if (inode.dentry === d) delete inode.dentry;
       this.releaseInode(inode);
     }

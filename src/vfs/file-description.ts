@@ -25,8 +25,8 @@ export class OpenFile {
   /** Descriptors pointing here. */
   refs = 0;
   closed = false;
-  /** Directories: entries read ahead of the caller, with the cookie before each. */
-  dirBuffer: Array<{ name: string; ino: number; type: number; next: number }> = [];
+  /** Directories: the cookies batches ended at since the last rewind, to catch a driver that loops. */
+  cookiesSeen?: Set<number>;
 
   constructor(mount: Mount, dentry: Dentry, inode: CachedInode, flags: number, fh: number, path: string) {
     this.mount = mount;

@@ -423,7 +423,7 @@ export class VfsProcess {
       const pos = base + offset;
       if (!Number.isSafeInteger(pos) || pos < 0) throw new FsError('EINVAL', `resulting offset ${pos} is invalid`);
       f.pos = pos;
-      if (f.inode.isDir) f.dirBuffer = [];
+      if (f.inode.isDir) delete f.cookiesSeen;
       return pos;
     } catch (e) {
       throw annotate(e, 'lseek');
@@ -441,7 +441,15 @@ export class VfsProcess {
       if (f.flags & O_PATH) throw new FsError('EBADF', 'O_PATH descriptor');
       if (!f.inode.isDir) throw new FsError('ENOTDIR', 'not a directory');
       const entries = await f.mount.sb.fs.readdir(f.inode.ino, f.fh, f.pos, limit);
-      if (entries.length) f.pos = entries[entries.length - 1]!.next;
+      if (entries.length) {
+        // A corrupt image could send a reader round in circles: a cookie may come back only after a rewind.
+        const next = entries[entries.length - 1]!.next;
+        if (!Number.isSafeInteger(next) || next === 0) throw new FsError('EIO', `${f.mount.sb.fs.name}: readdir: invalid cookie ${String(next)}`);
+        const seen = (f.cookiesSeen ??= new Set());
+        if (seen.has(next)) throw new FsError('EIO', `${f.mount.sb.fs.name}: readdir of inode ${f.inode.ino}: cookie ${next} came back (the directory loops)`);
+        seen.add(next);
+        f.pos = next;
+      }
       return entries;
     } catch (e) {
       throw annotate(e, 'getdents64');
