@@ -237,6 +237,43 @@ export default [
         assert.equal(await readAll(t, 'a'), 'shared+!');
       },
     },
+    'unlinking one name of a lower hard-linked file leaves the other with one link': {
+      needs: ['hardlinks', 'overlay-index'],
+      tree: { a: file('shared'), b: hardlink('a') },
+      run: async ({ t }) => {
+        await t.unlink('a');
+        const s = await t.stat('b');
+        assert.equal(s.nlink, 1);
+        assert.equal(await readAll(t, 'b'), 'shared');
+      },
+    },
+    'a third name for a lower hard-linked file counts in every name': {
+      needs: ['hardlinks', 'overlay-index'],
+      tree: { a: file('shared'), b: hardlink('a') },
+      run: async ({ t }) => {
+        await t.link('a', 'c');
+        assert.deepEqual([(await t.stat('a')).nlink, (await t.stat('b')).nlink, (await t.stat('c')).nlink], [3, 3, 3]);
+        assert.equal((await t.stat('b')).ino, (await t.stat('c')).ino);
+      },
+    },
+    'renaming onto a whited-out name': {
+      tree: { a: file('A'), b: file('B') },
+      run: async ({ t }) => {
+        await t.unlink('b');
+        await t.rename('a', 'b');
+        assert.equal(await readAll(t, 'b'), 'A');
+        assert.deepEqual(await t.readdir('.'), ['b']);
+      },
+    },
+    'a lower symlink replaced by a file': {
+      needs: ['symlinks'],
+      tree: { l: symlink('somewhere') },
+      run: async ({ t }) => {
+        await t.unlink('l');
+        await writeAll(t, 'l', 'file now');
+        assert.equal(typeOf(await t.lstat('l')), S_IFREG);
+      },
+    },
     'a new hard link to a lower file shares the inode': {
       needs: ['hardlinks'],
       tree: { f: file('x') },
