@@ -158,6 +158,16 @@ export class Superblock {
   instantiate(parent: Dentry, name: string, entry: Entry): Dentry {
     const inode = this.inodeFor(entry);
     inode.nlookup++;
+    // Held while old dentries give way below, so dropping them cannot forget the inode we are returning.
+    inode.refs++;
+    try {
+      return this.instantiateHeld(parent, name, inode);
+    } finally {
+      this.releaseInode(inode);
+    }
+  }
+
+  private instantiateHeld(parent: Dentry, name: string, inode: CachedInode): Dentry {
     const old = parent.children?.get(name);
     if (old && old.inode === inode) {
       old.expires = this.entryExpiry();
@@ -213,6 +223,7 @@ export class Superblock {
     d.parent = newParent;
     d.name = newName;
     d.hashed = true;
+    this.dropCaseAliases(newParent, newName, d);
     d.expires = this.entryExpiry();
     (newParent.children ??= new Map()).set(newName, d);
     d.referenced = true;
@@ -297,9 +308,23 @@ export class Superblock {
   }
 
   private attach(parent: Dentry, d: Dentry): void {
+    this.dropCaseAliases(parent, d.name, d);
     (parent.children ??= new Map()).set(d.name, d);
     this.lru.add(d);
     if (this.lru.size > this.options.maxDentries) this.evict();
+  }
+
+  /**
+   * On a case-insensitive filesystem 'foo' and 'FOO' are one name: when one
+   * spelling changes (created, removed, renamed), every cached spelling of it
+   * in that directory, positive or negative, is stale and goes.
+   */
+  private dropCaseAliases(parent: Dentry, name: string, keep: Dentry): void {
+    if (!this.fs.capabilities.caseInsensitive || !parent.children) return;
+    const folded = foldCase(name);
+    for (const [other, d] of parent.children) {
+      if (d !== keep && other !== name && foldCase(other) === folded) this.detach(d);
+    }
   }
 
   /** Takes a dentry out of its parent's table; frees it unless something holds it. */
@@ -361,4 +386,9 @@ export class Superblock {
     if (this.exact) return Infinity; // kept exact by updateAttr after every change we make
     return this.options.now() + this.options.attrTimeoutMs;
   }
+}
+
+/** Simple case folding, close to what FAT and exFAT compare (upper then lower catches ß/ſ-style pairs). */
+function foldCase(name: string): string {
+  return name.toUpperCase().toLowerCase();
 }

@@ -171,7 +171,8 @@ test('fat read: uid, gid, masks and time zone options shape attributes', { skip 
 });
 
 test('fat driver: registered for vfat, options parsed and checked', { skip }, async () => {
-  assert.equal(driverFor('vfat'), fatDriver);
+  // The registry entry loads this driver on first use.
+  assert.equal(await driverFor('vfat')?.load?.(), fatDriver);
   const dev = await FileDevice.open(join(dir, 'fat12.img'));
   try {
     const fs = await fatDriver.open(dev, { options: { uid: '7', umask: '077', tz: '+01:00', codepage: '850' } });
