@@ -75,17 +75,26 @@ export async function readdirplus(s: FuseSession, r: FuseRequest, a: fuse_read_i
     total += size;
     fit.push({ e, name });
   }
-  const found = await Promise.all(fit.map(({ e }) =>
-    e.name === '.' || e.name === '..' ? null : s.fs.lookup(dirIno, e.name).catch((err: unknown) => {
+  // On an immutable image an inode number from readdir stays valid for good, so its attributes come
+  // straight from getattr; a lookup would search the directory again for every name (linear
+  // directories make that quadratic). Such nodes are not counted for the driver's forget.
+  const byIno = s.readOnly && s.fs.capabilities.consistency === 'immutable';
+  const found = await Promise.all(fit.map(({ e }) => {
+    if (e.name === '.' || e.name === '..') return null;
+    const got = byIno && e.ino > 0
+      ? s.fs.getattr(e.ino).then((attr) => ({ ino: e.ino, attr, counted: false }))
+      : s.fs.lookup(dirIno, e.name).then((entry) => ({ ...entry, counted: true }));
+    return got.catch((err: unknown) => {
       if (isFsError(err)) return null;
       throw err;
-    })));
+    });
+  }));
   let used = 0;
   for (let i = 0; i < fit.length; i++) {
     const { e, name } = fit[i]!;
     const entry = found[i];
     if (entry) {
-      const node = s.nodes.remember(entry.ino, dirNode.nodeid);
+      const node = s.nodes.remember(entry.ino, dirNode.nodeid, entry.counted);
       counted.push(node.nodeid);
       encodeEntryOut(v, used, {
         nodeid: node.nodeid, generation: 0, entry_valid: entryValid, attr_valid: attrValid, attr: s.attr(entry.attr),
