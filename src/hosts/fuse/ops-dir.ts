@@ -4,7 +4,7 @@
  * fuse_dirent carries the cookie that resumes after it, so a listing
  * continues exactly where the kernel's buffer ran full.
  */
-import { isFsError } from '../../errors.js';
+import { FsError, isFsError } from '../../errors.js';
 import type { DirEntry } from '../../fs/filesystem.js';
 import { utf8Encoder } from '../../binary/reader.js';
 import { validity } from './attr.js';
@@ -16,6 +16,7 @@ import {
 import { safeOffset, type FuseRequest, type FuseSession } from './session.js';
 
 export async function opendir(s: FuseSession, r: FuseRequest, a: fuse_open_in): Promise<Body> {
+  if (s.noOpendir) throw new FsError('ENOSYS', 'fuse: opendir needs no message here');
   const node = s.node(r.header.nodeid);
   const fh = s.fs.opendir ? await s.fs.opendir(node.ino) : 0;
   const id = s.handles.add({ ino: node.ino, fh, flags: a.flags, dir: true });
@@ -30,7 +31,7 @@ export async function opendir(s: FuseSession, r: FuseRequest, a: fuse_open_in): 
 
 /** Entries after `cookie`, as many as could fit in `size` bytes at `minEntry` bytes each. */
 async function entries(s: FuseSession, r: FuseRequest, a: fuse_read_in, minEntry: number): Promise<{ dirIno: number; list: DirEntry[] }> {
-  const h = s.handles.get(a.fh, true, 'readdir');
+  const h = a.fh === 0 && s.noOpendir ? { ino: s.node(r.header.nodeid).ino, fh: 0 } : s.handles.get(a.fh, true, 'readdir');
   const cookie = safeOffset(a.offset, 'readdir offset');
   const limit = Math.max(1, Math.floor(a.size / minEntry));
   return { dirIno: h.ino, list: await s.fs.readdir(h.ino, h.fh, cookie, limit) };

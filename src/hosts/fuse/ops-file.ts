@@ -45,7 +45,14 @@ export function openOut(s: FuseSession, fh: number, mode: number): Uint8Array[] 
   return [out];
 }
 
+/** The handle a request names; with zero-message opens the kernel sends fh 0 and we read by inode. */
+function fileHandle(s: FuseSession, r: FuseRequest, fh: number, what: string): { ino: number; fh: number } {
+  if (fh === 0 && s.noOpen) return { ino: s.node(r.header.nodeid).ino, fh: 0 };
+  return s.handles.get(fh, false, what);
+}
+
 export async function open(s: FuseSession, r: FuseRequest, a: fuse_open_in): Promise<Body> {
+  if (s.noOpen) throw new FsError('ENOSYS', 'fuse: opens need no message here');
   const node = s.node(r.header.nodeid);
   const write = wantsWrite(a.flags) || (a.flags & O_TRUNC) !== 0;
   if (write && s.readOnly) throw new FsError('EROFS', `fuse: open for writing: read-only mount`);
@@ -70,7 +77,7 @@ export async function open(s: FuseSession, r: FuseRequest, a: fuse_open_in): Pro
 }
 
 export async function read(s: FuseSession, r: FuseRequest, a: fuse_read_in): Promise<Body> {
-  const h = s.handles.get(a.fh, false, 'read');
+  const h = fileHandle(s, r, a.fh, 'read');
   const size = Math.min(a.size, s.maxWrite);
   const pos = safeOffset(a.offset, 'read offset');
   const buf = takeBuffer(size, r);
@@ -92,9 +99,9 @@ export async function write(s: FuseSession, r: FuseRequest, a: fuse_write_in): P
   return writeOut(await s.fs.write(h.ino, h.fh, r.rest.subarray(0, a.size), pos));
 }
 
-export async function flush(s: FuseSession, _r: FuseRequest): Promise<Body> {
-  void s;
-  return [];
+/** Nothing to do at close: ENOSYS, which the kernel remembers, saves a round trip per close(2). */
+export async function flush(): Promise<Body> {
+  throw new FsError('ENOSYS', 'fuse: flush has nothing to do');
 }
 
 export async function release(s: FuseSession, _r: FuseRequest, a: fuse_release_in): Promise<Body> {
@@ -126,7 +133,7 @@ export async function fsync(s: FuseSession, r: FuseRequest, a: fuse_fsync_in): P
 export async function lseek(s: FuseSession, r: FuseRequest, a: fuse_lseek_in): Promise<Body> {
   const node = s.node(r.header.nodeid);
   if (a.whence !== SEEK_DATA && a.whence !== SEEK_HOLE) throw new FsError('EINVAL', `fuse: lseek whence ${a.whence}`);
-  const { size } = await s.fs.getattr(node.ino);
+  const { size } = await s.fs.getattr(node.ino, a.fh ? s.handles.get(a.fh, false, 'lseek').fh : undefined);
   if (a.offset < 0 || a.offset >= size) throw new FsError('ENXIO', `fuse: lseek: offset ${a.offset} is at or past the end (${size})`);
   const out = new Uint8Array(FUSE_LSEEK_OUT_SIZE);
   setU64(new DataView(out.buffer), 0, a.whence === SEEK_DATA ? a.offset : size);

@@ -12,7 +12,7 @@ import {
   FATTR_ATIME, FATTR_ATIME_NOW, FATTR_CTIME, FATTR_FH, FATTR_GID, FATTR_MODE, FATTR_MTIME, FATTR_MTIME_NOW, FATTR_SIZE, FATTR_UID,
   FUSE_ASYNC_DIO, FUSE_ASYNC_READ, FUSE_ATOMIC_O_TRUNC, FUSE_ATTR_OUT_SIZE, FUSE_AUTO_INVAL_DATA, FUSE_BIG_WRITES, FUSE_CACHE_SYMLINKS,
   FUSE_DO_READDIRPLUS, FUSE_ENTRY_OUT_SIZE, FUSE_EXPORT_SUPPORT, FUSE_FORGET_ONE_SIZE, FUSE_GETATTR_FH, FUSE_INIT_EXT, FUSE_INIT_OUT_SIZE,
-  FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, FUSE_MAX_PAGES, FUSE_PARALLEL_DIROPS, FUSE_READDIRPLUS_AUTO, FUSE_STATFS_OUT_SIZE,
+  FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, FUSE_MAX_PAGES, FUSE_NO_OPENDIR_SUPPORT, FUSE_NO_OPEN_SUPPORT, FUSE_PARALLEL_DIROPS, FUSE_READDIRPLUS_AUTO, FUSE_STATFS_OUT_SIZE,
   FUSE_WRITEBACK_CACHE, encodeAttrOut, encodeEntryOut, encodeInitOut, encodeStatfsOut, getU64,
   type fuse_access_in, type fuse_batch_forget_in, type fuse_forget_in, type fuse_getattr_in, type fuse_init_in, type fuse_setattr_in,
 } from './protocol.js';
@@ -29,7 +29,13 @@ export async function init(s: FuseSession, _r: FuseRequest, a: fuse_init_in): Pr
   if (!s.cache.keepCache) want |= FUSE_AUTO_INVAL_DATA;
   if (s.cache.cacheDirs) want |= FUSE_CACHE_SYMLINKS;
   if (s.writebackCache) want |= FUSE_WRITEBACK_CACHE;
+  // Zero-message opens where opening means nothing to the driver and the data never changes.
+  const immutable = s.readOnly && s.fs.capabilities.consistency === 'immutable';
+  if (immutable && !s.directIo && !s.fs.open && !s.fs.release) want |= FUSE_NO_OPEN_SUPPORT;
+  if (immutable && !s.fs.opendir && !s.fs.releasedir) want |= FUSE_NO_OPENDIR_SUPPORT;
   const flags = (want & a.flags) >>> 0;
+  s.noOpen = (flags & FUSE_NO_OPEN_SUPPORT) !== 0;
+  s.noOpendir = (flags & FUSE_NO_OPENDIR_SUPPORT) !== 0;
   const maxPages = Math.max(1, Math.min(256, Math.floor(s.maxWrite / PAGE)));
   const out = new Uint8Array(FUSE_INIT_OUT_SIZE);
   encodeInitOut(new DataView(out.buffer), 0, {

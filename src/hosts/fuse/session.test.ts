@@ -247,6 +247,48 @@ describe('fuse session: files and errors', () => {
   });
 });
 
+describe('fuse session: attributes and zero-message opens', () => {
+  test('times before 1970 go out as signed 64-bit seconds; st_blksize is a power of two; owners map for display', async () => {
+    const fs = new MemFileSystem({ rootMode: 0o755 });
+    const k = await ready(fs, { owners: { uid: 1234, gid: 99, umask: 0o077 } });
+    const f = await k.ok(P.FUSE_CREATE, ROOT, createIn(0o101, 0o100644), ['old']);
+    const ino = Number(P.getU64(f.view, 40));
+    await fs.setattr(ino, { mtime: { sec: -86400 * 365, nsec: 5 } });
+    const r = await k.ok(P.FUSE_GETATTR, nodeidOf(f), new Uint8Array(16));
+    const attr = 16;
+    assert.equal(P.getI64(r.view, attr + 32), -86400 * 365);
+    assert.equal(r.view.getUint32(attr + 52, true), 5);
+    assert.equal(r.view.getUint32(attr + 60, true), 0o100600, 'mode with umask 077');
+    assert.equal(r.view.getUint32(attr + 68, true), 1234);
+    assert.equal(r.view.getUint32(attr + 72, true), 99);
+    const blksize = r.view.getUint32(attr + 80, true);
+    assert.ok(blksize > 0 && (blksize & (blksize - 1)) === 0);
+  });
+
+  test('an immutable driver with no per-open state gets zero-message opens: OPEN is ENOSYS, READ with fh 0 reads by inode', async () => {
+    const mem = new MemFileSystem({ rootMode: 0o755 });
+    const c = await mem.create(mem.rootIno, 'f', 0o100644, 0o1, { uid: 0, gid: 0 });
+    await mem.write(c.entry.ino, c.fh, enc.encode('no open needed'), 0);
+    const ro = new ReadOnlyFileSystem(mem);
+    // A driver like ext4 or squashfs: no open, release, opendir or releasedir.
+    const bare: FileSystem = {
+      name: 'bare', capabilities: ro.capabilities, rootIno: ro.rootIno,
+      lookup: (d, n) => ro.lookup(d, n), getattr: (i) => ro.getattr(i), readlink: (i) => ro.readlink(i), statfs: () => ro.statfs(),
+      read: (i, fh, b, p) => mem.read(i, fh, b, p), readdir: (i, fh, c, l) => ro.readdir(i, fh, c, l),
+    };
+    const k = new FakeKernel(bare);
+    const init = await k.init(45, 0x73fffffb);
+    assert.ok(init.view.getUint32(12, true) & P.FUSE_NO_OPEN_SUPPORT);
+    assert.ok(init.view.getUint32(12, true) & P.FUSE_NO_OPENDIR_SUPPORT);
+    const node = nodeidOf(await k.ok(P.FUSE_LOOKUP, ROOT, undefined, ['f']));
+    assert.equal((await k.call(P.FUSE_OPEN, node, new Uint8Array(8)))!.error, errno('ENOSYS'));
+    assert.equal(new TextDecoder().decode((await k.ok(P.FUSE_READ, node, readIn(0, 3, 100))).body), 'open needed');
+    assert.equal((await k.call(P.FUSE_OPENDIR, ROOT, new Uint8Array(8)))!.error, errno('ENOSYS'));
+    const names = parseDirents((await k.ok(P.FUSE_READDIR, ROOT, readIn(0, 0, 4096))).body, false).map((e) => e.name);
+    assert.deepEqual(names, ['.', '..', 'f']);
+  });
+});
+
 test('fuse session fuzz: mutated requests never throw and every reply is well formed', async () => {
   const rand = prng(7);
   const k = await ready();

@@ -71,6 +71,13 @@ export class FuseSession {
   readonly debug: ((line: string) => void) | undefined;
   /** Protocol minor agreed at INIT (0 before). */
   minor = 0;
+  /**
+   * OPEN and OPENDIR are answered ENOSYS once, and the kernel opens without
+   * asking from then on (fh 0, keep-cache): for drivers with no per-open
+   * state, on immutable images, this saves two round trips per file.
+   */
+  noOpen = false;
+  noOpendir = false;
   /** True once DESTROY arrived (or the session was torn down). */
   destroyed = false;
   private readonly send: (parts: Uint8Array[]) => boolean;
