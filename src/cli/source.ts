@@ -5,7 +5,8 @@
  */
 import { open, type OpenedFs, type OpenOptions } from '../node/open.js';
 import { parseAddress, type Address } from '../node/address.js';
-import { UsageError, type OptionsSpec } from './command.js';
+import { UsageError, type CommandIo, type OptionsSpec } from './command.js';
+import { printError } from './output.js';
 
 export const SOURCE_OPTIONS: OptionsSpec = {
   fs: { type: 'string' },
@@ -74,4 +75,33 @@ export function groupBySource(addresses: Array<Address & { path: string }>): Map
     g.push(a);
   }
   return groups;
+}
+
+/**
+ * Runs `fn` for every address, opening each image once for all its paths.
+ * An error on one path is printed and the rest go on, like rm(1) or cat(1);
+ * returns whether any failed. UsageErrors stop everything.
+ */
+export async function forEachPath(
+  positionals: string[],
+  values: Record<string, unknown>,
+  write: boolean,
+  io: CommandIo,
+  fn: (fs: OpenedFs, address: Address & { path: string }) => Promise<void>,
+): Promise<boolean> {
+  let failed = false;
+  for (const group of groupBySource(positionals.map(addressWithPath)).values()) {
+    await withSource(group[0]!, values, write, async (fs) => {
+      for (const a of group) {
+        try {
+          await fn(fs, a);
+        } catch (e) {
+          if (e instanceof UsageError) throw e;
+          printError(io, e);
+          failed = true;
+        }
+      }
+    });
+  }
+  return failed;
 }

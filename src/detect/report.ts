@@ -3,9 +3,10 @@
  * chain, then the probe tree. `anymount info --json` prints exactly this;
  * the text output is rendered from it, so the two always agree.
  */
-import type { BlockDevice, DeviceDescription } from '../block/device.js';
+import type { DeviceDescription } from '../block/device.js';
 import type { Identification } from './index.js';
 import type { ProbeNode } from './probe.js';
+import type { Partition } from '../block/partition/table.js';
 
 export interface InfoReport {
   /** The address as the user gave it. */
@@ -21,16 +22,7 @@ export interface InfoNode {
   /** 'p2' for a partition, '' for the whole device. */
   selector: string;
   size: number;
-  partition?: {
-    index: number;
-    start: number;
-    size: number;
-    type: string;
-    typeName?: string;
-    name?: string;
-    uuid?: string;
-    flags?: string[];
-  };
+  partition?: Partition;
   contents: Identification[];
   partitionTable?: {
     scheme: string;
@@ -42,20 +34,13 @@ export interface InfoNode {
   errors: string[];
 }
 
-export function describeDevice(device: BlockDevice): DeviceDescription | undefined {
-  return device.describe?.();
-}
-
 export function reportNode(node: ProbeNode): InfoNode {
   const out: InfoNode = { selector: node.selector, size: node.device.size, contents: node.contents, errors: node.errors };
   if (node.partition) {
     const p = node.partition;
     out.size = p.size;
-    out.partition = { index: p.index, start: p.start, size: p.size, type: p.type };
-    if (p.typeName !== undefined) out.partition.typeName = p.typeName;
-    if (p.name !== undefined) out.partition.name = p.name;
-    if (p.uuid !== undefined) out.partition.uuid = p.uuid;
-    if (p.flags?.length) out.partition.flags = p.flags;
+    // Only the fields that are set, so the JSON stays stable and small.
+    out.partition = Object.fromEntries(Object.entries(p).filter(([k, v]) => v !== undefined && !(k === 'flags' && (v as string[]).length === 0))) as unknown as Partition;
   }
   if (node.table) {
     const t = node.table;

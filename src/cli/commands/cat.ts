@@ -1,8 +1,7 @@
 /** `anymount cat`: write files from inside an image to standard output. */
 import { once } from 'node:events';
 import { EXIT, UsageError, type Command } from '../command.js';
-import { printError } from '../output.js';
-import { addressWithPath, groupBySource, SOURCE_HELP, SOURCE_OPTIONS, withSource } from '../source.js';
+import { forEachPath, SOURCE_HELP, SOURCE_OPTIONS } from '../source.js';
 
 const CHUNK = 1 << 20;
 
@@ -20,31 +19,20 @@ Examples:
   options: { ...SOURCE_OPTIONS },
   async run({ values, positionals }, io) {
     if (positionals.length === 0) throw new UsageError('cat needs at least one SOURCE:/path');
-    const addresses = positionals.map(addressWithPath);
-    let failed = false;
-    for (const group of groupBySource(addresses).values()) {
-      await withSource(group[0]!, values, false, async (fs) => {
-        for (const a of group) {
-          try {
-            const fh = await fs.open(a.path, 'r');
-            try {
-              const buf = new Uint8Array(CHUNK);
-              for (;;) {
-                const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-                if (bytesRead === 0) break;
-                // Copy: the buffer is reused while the stream may still hold it.
-                if (!io.stdout.write(buf.slice(0, bytesRead))) await once(io.stdout, 'drain');
-              }
-            } finally {
-              await fh.close();
-            }
-          } catch (e) {
-            printError(io, e);
-            failed = true;
-          }
+    const failed = await forEachPath(positionals, values, false, io, async (fs, a) => {
+      const fh = await fs.open(a.path, 'r');
+      try {
+        const buf = new Uint8Array(CHUNK);
+        for (;;) {
+          const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+          if (bytesRead === 0) break;
+          // Copy: the buffer is reused while the stream may still hold it.
+          if (!io.stdout.write(buf.slice(0, bytesRead))) await once(io.stdout, 'drain');
         }
-      });
-    }
+      } finally {
+        await fh.close();
+      }
+    });
     return failed ? EXIT.FAILURE : EXIT.OK;
   },
 };

@@ -2,7 +2,7 @@
 import { parseAddress } from '../../node/address.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { printError } from '../output.js';
-import { addressWithPath, groupBySource, SOURCE_HELP, SOURCE_OPTIONS, withSource } from '../source.js';
+import { addressWithPath, forEachPath, SOURCE_HELP, SOURCE_OPTIONS, withSource } from '../source.js';
 import { joinImagePath } from '../walk.js';
 
 const RW_HELP = `The image is changed in place, so these commands need --rw; the
@@ -30,27 +30,16 @@ ${SOURCE_HELP}`,
   async run({ values, positionals }, io) {
     if (positionals.length === 0) throw new UsageError('rm needs at least one SOURCE:/path');
     requireRw(values, 'rm');
-    let failed = false;
-    for (const group of groupBySource(positionals.map(addressWithPath)).values()) {
-      await withSource(group[0]!, values, true, async (fs) => {
-        for (const a of group) {
-          try {
-            if (a.path === '/') throw new UsageError('refusing to remove the root directory');
-            const st = await fs.lstat(a.path).catch((e: { code?: string }) => {
-              if (e.code === 'ENOENT' && values.force) return undefined;
-              throw e;
-            });
-            if (!st) continue;
-            if (st.isDirectory() && !values.recursive) await fs.rmdir(a.path);
-            else await fs.rm(a.path, { recursive: !!values.recursive, force: !!values.force });
-          } catch (e) {
-            if (e instanceof UsageError) throw e;
-            printError(io, e);
-            failed = true;
-          }
-        }
+    const failed = await forEachPath(positionals, values, true, io, async (fs, a) => {
+      if (a.path === '/') throw new UsageError('refusing to remove the root directory');
+      const st = await fs.lstat(a.path).catch((e: { code?: string }) => {
+        if (e.code === 'ENOENT' && values.force) return undefined;
+        throw e;
       });
-    }
+      if (!st) return;
+      if (st.isDirectory() && !values.recursive) await fs.rmdir(a.path);
+      else await fs.rm(a.path, { recursive: !!values.recursive, force: !!values.force });
+    });
     return failed ? EXIT.FAILURE : EXIT.OK;
   },
 };
@@ -74,19 +63,9 @@ ${SOURCE_HELP}`,
     requireRw(values, 'mkdir');
     const mode = values.mode === undefined ? 0o777 : parseInt(String(values.mode), 8);
     if (Number.isNaN(mode) || mode < 0 || mode > 0o7777) throw new UsageError(`bad mode '${values.mode}'`);
-    let failed = false;
-    for (const group of groupBySource(positionals.map(addressWithPath)).values()) {
-      await withSource(group[0]!, values, true, async (fs) => {
-        for (const a of group) {
-          try {
-            await fs.mkdir(a.path, { recursive: !!values.parents, mode });
-          } catch (e) {
-            printError(io, e);
-            failed = true;
-          }
-        }
-      });
-    }
+    const failed = await forEachPath(positionals, values, true, io, async (fs, a) => {
+      await fs.mkdir(a.path, { recursive: !!values.parents, mode });
+    });
     return failed ? EXIT.FAILURE : EXIT.OK;
   },
 };

@@ -1,11 +1,10 @@
 /** `anymount stat`: a file's metadata inside an image, like stat(1). */
 import type { BigIntStats } from '../../api/stats.js';
-import { devMajor, devMinor, fileTypeOf } from '../../fs/mode.js';
-import { modeString } from '../../fs/mode.js';
+import { devMajor, devMinor, fileTypeOf, modeString } from '../../fs/mode.js';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { quoteName, statJson } from '../listing.js';
-import { printError, printJson } from '../output.js';
-import { addressWithPath, groupBySource, SOURCE_HELP, SOURCE_OPTIONS, withSource } from '../source.js';
+import { printJson } from '../output.js';
+import { forEachPath, SOURCE_HELP, SOURCE_OPTIONS } from '../source.js';
 
 const TYPE_WORDS: Record<string, string> = {
   file: 'regular file',
@@ -32,22 +31,12 @@ ${SOURCE_HELP}`,
   async run({ values, positionals }, io) {
     if (positionals.length === 0) throw new UsageError('stat needs at least one SOURCE:/path');
     const out: Record<string, unknown>[] = [];
-    let failed = false;
-    for (const group of groupBySource(positionals.map(addressWithPath)).values()) {
-      await withSource(group[0]!, values, false, async (fs) => {
-        for (const a of group) {
-          try {
-            const st = values.dereference ? await fs.stat(a.path, { bigint: true }) : await fs.lstat(a.path, { bigint: true });
-            const target = st.isSymbolicLink() ? await fs.readlink(a.path) : undefined;
-            if (values.json) out.push(statJson(a.path, st, target));
-            else io.stdout.write(formatStat(a.path, st, target));
-          } catch (e) {
-            printError(io, e);
-            failed = true;
-          }
-        }
-      });
-    }
+    const failed = await forEachPath(positionals, values, false, io, async (fs, a) => {
+      const st = values.dereference ? await fs.stat(a.path, { bigint: true }) : await fs.lstat(a.path, { bigint: true });
+      const target = st.isSymbolicLink() ? await fs.readlink(a.path) : undefined;
+      if (values.json) out.push(statJson(a.path, st, target));
+      else io.stdout.write(formatStat(a.path, st, target));
+    });
     if (values.json) printJson(io, out);
     return failed ? EXIT.FAILURE : EXIT.OK;
   },
