@@ -94,3 +94,23 @@ test('mountFileSystem in this process: closed resolves after unmount, and onClos
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a process that exits (process.exit, uncaught exception) with the mount up exits at once and takes the mount along', { skip }, async () => {
+  const mountJs = new URL('../../src/node/fuse/mount.js', import.meta.url).href;
+  const memfsJs = new URL('../../src/vfs/memfs/memfs.js', import.meta.url).href;
+  for (const how of ['process.exit(3)', "throw new Error('on purpose')"]) {
+    const dir = mkdtempSync(join(tmpdir(), 'anymount-fuse-exit-'));
+    const script = `
+      import { mountFileSystem } from '${mountJs}';
+      import { MemFileSystem } from '${memfsJs}';
+      import { writeFile } from 'node:fs/promises';
+      await mountFileSystem(new MemFileSystem(), '${dir}', { readers: 2 });
+      await writeFile('${dir}/x', 'abc');
+      ${how};`;
+    const r = spawnSync('timeout', ['20', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, UV_THREADPOOL_SIZE: '8' } });
+    assert.notEqual(r.status, 124, `${how}: the process hung at exit`);
+    assert.ok(r.status === 3 || r.status === 1, `${how}: exit ${r.status} ${r.stderr}`);
+    assert.ok(!isMounted(dir), `${how}: still mounted`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

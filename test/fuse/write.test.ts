@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fixture } from '../helpers/fixtures.js';
 import { isRoot, needTools } from '../helpers/tools.js';
-import { needFuse, serveAddress, serveSpec } from '../helpers/fuse.js';
+import { needFuse, serveAddress, serveSpec, type FuseServer } from '../helpers/fuse.js';
 import { encode } from '../conformance/setup/host-target.js';
 import { hasOverlay } from '../conformance/setup/linux.js';
 import { checksums, listing, listingNoDirSizes, sh } from './truth.js';
@@ -95,15 +95,16 @@ test('overlay over ext4: the same commands as on the kernel overlayfs over the k
     sh('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${work}/t/upper,workdir=${work}/t/work,index=on,redirect_dir=off,metacopy=off`, kernelMerged]);
     const specFile = join(work, 'spec.json');
     writeFileSync(specFile, encode({ kind: 'overlay-image', address: image }));
-    const m = await serveSpec(specFile);
+    let m: FuseServer | undefined;
     try {
+      m = await serveSpec(specFile);
       sh('sh', ['-c', OVERLAY_SCRIPT], kernelMerged);
       sh('sh', ['-c', OVERLAY_SCRIPT], m.mountpoint);
       const fields = '%y %s %m %n %U %G %l %TY-%Tm-%Td';
       assert.deepEqual(listingNoDirSizes(m.mountpoint, fields), listingNoDirSizes(kernelMerged, fields));
       assert.deepEqual(checksums(m.mountpoint), checksums(kernelMerged));
     } finally {
-      assert.equal(await m.stop(), 0, m.stderr());
+      if (m) assert.equal(await m.stop(), 0, m.stderr());
       for (const d of [kernelMerged, join(work, 't'), lower]) spawnSync('umount', ['-l', d]);
       rmSync(work, { recursive: true, force: true });
     }

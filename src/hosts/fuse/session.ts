@@ -150,6 +150,18 @@ export class FuseSession {
     let delivered = false;
     try {
       delivered = this.send(error ? [out] : [out, ...body]);
+    } catch (e) {
+      // The kernel refused the reply (a bug of ours: wrong size or layout). Its caller would wait
+      // forever, so answer EIO instead.
+      this.debug?.(`fuse: reply to ${header.unique} refused: ${(e as Error).message}`);
+      if (!error) {
+        encodeOutHeader(new DataView(out.buffer), FUSE_OUT_HEADER_SIZE, -ERRNO.EIO, header.unique);
+        try {
+          this.send([out]);
+        } catch {
+          // nothing more to try
+        }
+      }
     } finally {
       if (!delivered) req?.undo?.();
       req?.after?.();

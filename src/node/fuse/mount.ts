@@ -15,7 +15,7 @@
  * so nothing hangs in between.
  */
 import * as fs from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { FsError } from '../../errors.js';
 import type { FileSystem } from '../../fs/filesystem.js';
 import { FuseSession, type FuseSessionOptions } from '../../hosts/fuse/session.js';
@@ -103,7 +103,24 @@ export async function mountFileSystem(filesystem: FileSystem, mountpoint: string
   }
   device = new FuseDevice(fd, session.maxWrite);
   const loop = device.run(session, options.readers ?? readersFor());
+  let ended = false;
+  let abortPath: string | undefined;
+  // A process that exits with the mount still up would hang for good: Node joins its threadpool at exit,
+  // and our readers sit in read(2) on /dev/fuse. Abort the connection (its fusectl file belongs to the
+  // mounting user) and detach the mount, so the reads return ENODEV and the exit completes.
+  const onExit = (): void => {
+    if (ended) return;
+    try {
+      if (abortPath) fs.writeFileSync(abortPath, '1');
+    } catch {
+      // fusectl not mounted: the lazy unmount below still ends the reads unless files are open
+    }
+    spawnSync(method === 'mount' ? 'umount' : 'fusermount3', method === 'mount' ? ['-l', mountpoint] : ['-u', '-z', '--', mountpoint], { stdio: 'ignore' });
+  };
+  process.on('exit', onExit);
   const closed = loop.finally(async () => {
+    ended = true;
+    process.off('exit', onExit);
     device!.close();
     release();
     await session.teardown();
@@ -113,7 +130,17 @@ export async function mountFileSystem(filesystem: FileSystem, mountpoint: string
   // Nobody may be waiting on `closed` yet; an unhandled rejection must not kill the process before they do.
   closed.catch(() => undefined);
 
-  if (method === 'mount' && (options.readAheadKb ?? 1024) > 0) await setReadAhead(mountpoint, options.readAheadKb ?? 1024, options.debug);
+  try {
+    // The mount's device number names its connection in /sys/fs/fuse/connections (and its bdi).
+    const dev = (await fs.promises.stat(mountpoint, { bigint: true })).dev;
+    const major = Number((dev >> 8n) & 0xfffn) | Number((dev >> 32n) & ~0xfffn);
+    const minor = Number(dev & 0xffn) | Number((dev >> 12n) & ~0xffn);
+    abortPath = `/sys/fs/fuse/connections/${minor}/abort`;
+    const kb = options.readAheadKb ?? 1024;
+    if (method === 'mount' && kb > 0) await setReadAhead(`${major}:${minor}`, kb, options.debug);
+  } catch (e) {
+    options.debug?.(`fuse: cannot stat the new mount: ${(e as Error).message}`);
+  }
 
   return {
     mountpoint,
@@ -145,12 +172,9 @@ function startWatcher(mountpoint: string, unmountCommand: string): ChildProcess 
 }
 
 /** /sys/class/bdi/MAJOR:MINOR/read_ahead_kb of the new mount (root only; best effort). */
-async function setReadAhead(mountpoint: string, kb: number, debug?: (line: string) => void): Promise<void> {
+async function setReadAhead(bdi: string, kb: number, debug?: (line: string) => void): Promise<void> {
   try {
-    const dev = (await fs.promises.stat(mountpoint, { bigint: true })).dev;
-    const major = Number((dev >> 8n) & 0xfffn) | Number((dev >> 32n) & ~0xfffn);
-    const minor = Number(dev & 0xffn) | Number((dev >> 12n) & ~0xffn);
-    await fs.promises.writeFile(`/sys/class/bdi/${major}:${minor}/read_ahead_kb`, String(kb));
+    await fs.promises.writeFile(`/sys/class/bdi/${bdi}/read_ahead_kb`, String(kb));
   } catch (e) {
     debug?.(`fuse: could not set read-ahead: ${(e as Error).message}`);
   }
