@@ -1,37 +1,43 @@
 /**
- * Node's zlib for deflate/zlib/gzip: native speed, and the async forms run
- * on the libuv threadpool so several clusters inflate in parallel.
+ * The Node side's decompressors: every codec goes through one CodecPool
+ * (codec-pool.ts), worker threads running node:zlib, zstd and our
+ * xz/lzma/lz4/lzo decoders synchronously, so several blocks decompress at
+ * once on every core. The browser-safe core keeps its in-thread codecs
+ * (src/codecs/index.ts); importing this module registers these over them.
+ *
+ * Workers: availableParallelism() by default; ANYMOUNT_CODEC_WORKERS=N in
+ * the environment or configureCodecPool({ workers: N }) changes that, and 0
+ * runs every job on the calling thread.
  */
-import { inflateRaw, inflate, gunzip, constants, type ZlibOptions } from 'node:zlib';
-import { promisify } from 'node:util';
-import { FsError } from '../errors.js';
-import { registerCodec, type Decompressor } from '../codecs/index.js';
+import { registerCodec, type CodecName } from '../codecs/index.js';
+import { CodecPool, type CodecPoolOptions } from './codec-pool.js';
 
-type ZlibFn = (buf: Uint8Array, options: ZlibOptions) => Promise<Buffer>;
+const CODECS: CodecName[] = ['deflate-raw', 'zlib', 'gzip', 'zstd', 'xz', 'lzma', 'lz4', 'lzo'];
 
-function wrap(name: string, fn: ZlibFn): Decompressor {
-  return async (input, maxOutput, options) => {
-    const partial = options?.partial ?? false;
-    try {
-      // SYNC_FLUSH: a stream cut short (or padded) gives what it has instead of an error.
-      const out = await fn(input, {
-        maxOutputLength: Math.max(1, maxOutput),
-        // One output chunk of the expected size: the default 16 KiB means a
-        // threadpool round trip and a copy per 16 KiB (qcow2 clusters are 64 KiB+).
-        chunkSize: Math.min(Math.max(maxOutput, 64), 8 << 20),
-        finishFlush: partial ? constants.Z_SYNC_FLUSH : constants.Z_FINISH,
-      });
-      return out;
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new FsError('EIO', `${name}: output exceeds ${maxOutput} bytes`);
-      }
-      throw new FsError('EIO', `${name}: corrupt compressed data (${(e as Error).message})`);
-    }
-  };
+function fromEnv(): number | undefined {
+  const v = process.env.ANYMOUNT_CODEC_WORKERS;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
-registerCodec('deflate-raw', wrap('deflate', promisify(inflateRaw) as ZlibFn));
-registerCodec('zlib', wrap('zlib', promisify(inflate) as ZlibFn));
-registerCodec('gzip', wrap('gzip', promisify(gunzip) as ZlibFn));
+let pool = new CodecPool({ workers: fromEnv() });
+
+function register(p: CodecPool): void {
+  for (const name of CODECS) registerCodec(name, p.decompressor(name));
+}
+register(pool);
+
+/** Replaces the decompression pool (the old one's workers stop once their jobs are done). */
+export function configureCodecPool(options: CodecPoolOptions): CodecPool {
+  const old = pool;
+  pool = new CodecPool(options);
+  register(pool);
+  void old.close();
+  return pool;
+}
+
+/** The pool the registered codecs use. */
+export function codecPool(): CodecPool {
+  return pool;
+}

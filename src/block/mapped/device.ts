@@ -5,13 +5,20 @@
  * produced itself (a decompressed grain) — and this class turns a read into
  * as few, as large underlying reads as it can: neighbouring runs that are
  * contiguous in the same file become one read, and independent reads (and
- * decompressions) run concurrently.
+ * decompressions) run concurrently. A sequential reader (each read starting
+ * where the last ended) also gets the decodes after its read started
+ * (READ_AHEAD_BYTES), so decompression workers never drain between reads;
+ * the format's own cache keeps what they produce.
  */
 import { FsError } from '../../errors.js';
 import { checkRange, readOnlyError, type BlockDevice, type BlockStatus, type DeviceDescription } from '../device.js';
 
 /** Underlying reads and decodes one `read` keeps going at once. */
 const MAX_JOBS_IN_FLIGHT = 64;
+/** A sequential reader gets the decodes of up to this many bytes after its read started early. */
+const READ_AHEAD_BYTES = 2 << 20;
+/** …and at most this many of them. */
+const READ_AHEAD_LOADS = 32;
 
 export type Run =
   /** `length` stored bytes at `fileOffset` of `file`. */
@@ -42,6 +49,8 @@ export abstract class MappedDevice implements BlockDevice {
   protected readonly parent: BlockDevice | undefined;
   protected readonly owned: BlockDevice[];
   private closed = false;
+  /** Where the last read ended (for read-ahead). */
+  private lastEnd = -1;
 
   constructor(options: MappedDeviceOptions) {
     this.format = options.format;
@@ -98,7 +107,29 @@ export abstract class MappedDevice implements BlockDevice {
       if (jobs.length >= MAX_JOBS_IN_FLIGHT) await settle(jobs.splice(0));
     }
     flushPending();
+    const end = offset + buf.length;
+    if ((offset === this.lastEnd || offset === 0) && end < this.size) void this.readAhead(end, Math.min(buf.length, READ_AHEAD_BYTES));
+    this.lastEnd = end;
     await settle(jobs);
+  }
+
+  /** Starts the decodes of [offset, offset+length) ('bytes' runs only). Errors are dropped: the real read meets them. */
+  private async readAhead(offset: number, length: number): Promise<void> {
+    const stop = Math.min(this.size, offset + length);
+    let loads = 0;
+    try {
+      for (let at = offset; at < stop && loads < READ_AHEAD_LOADS && !this.closed; ) {
+        const run = await this.mapRun(at, stop - at);
+        if (!(run.length >= 1)) return;
+        if (run.kind === 'bytes') {
+          run.load().catch(() => {});
+          loads++;
+        }
+        at += run.length;
+      }
+    } catch {
+      // Corrupt metadata ahead: the read that gets there reports it.
+    }
   }
 
   /** Parent bytes for [offset, offset+buf.length); zeros where there is no parent or it ends first. */

@@ -10,8 +10,12 @@
  * running disk position remembered at each chunk start, so a huge sparse
  * file costs nothing until read and a read near the end walks the list once.
  * A read decompresses only the blocks it touches; blocks that lie next to
- * each other on disk are fetched with one device read, then decompressed in
- * parallel.
+ * each other on disk are fetched with one device read, then decompressed
+ * concurrently (on the Node side the codec pool spreads them over the
+ * cores). A file read sequentially (each read starting where the last one
+ * ended, or at 0) also starts on the blocks after the read — as many bytes
+ * as the read itself, at most PREFETCH_MAX — so decompression runs ahead of
+ * the reader; they wait in the data-block cache.
  */
 import { corrupt } from '../../block/corrupt.js';
 import type { BlockDevice } from '../../block/device.js';
@@ -26,12 +30,29 @@ const CHUNK = 2048;
 const UNCOMPRESSED = 0x1000000;
 /** Largest single device read when coalescing blocks. */
 const MAX_RUN = 8 << 20;
+/** Most bytes of file data a sequential read starts decompressing ahead of itself. */
+const PREFETCH_MAX = 1 << 20;
+/** Files whose sequential position is remembered (for prefetch). */
+const SEQUENTIAL_FILES = 256;
 
 interface Layout {
   /** Metadata cursor of each chunk's first entry, as far as walked. */
   cursors: MetadataCursor[];
   /** Disk position of each chunk's first block. */
   disk: number[];
+}
+
+interface BlockRef {
+  k: number;
+  disk: number;
+  word: number;
+}
+
+/** Blocks next to each other on disk, fetched with one device read. */
+interface Run {
+  start: number;
+  end: number;
+  blocks: BlockRef[];
 }
 
 interface Chunk {
@@ -60,11 +81,16 @@ export class DataReader {
   private readonly chunks: LruCache<string, Promise<Chunk>>;
   private readonly blocks: LruCache<number, Promise<Uint8Array>>;
   private readonly fragBlocks: LruCache<number, Promise<Uint8Array>>;
+  /** inode reference → where the last read of it ended. */
+  private readonly sequential = new LruCache<number, number>(SEQUENTIAL_FILES);
+  private readonly prefetchMax: number;
 
   constructor(private readonly ctx: DataContext, budget: DataBudget) {
     this.chunks = new LruCache(budget.blockListBytes);
     this.blocks = new LruCache(budget.dataBytes);
     this.fragBlocks = new LruCache(budget.fragmentBytes);
+    // Read-ahead must not push out what the readers are about to use: an eighth of the cache at most.
+    this.prefetchMax = Math.min(PREFETCH_MAX, Math.floor(budget.dataBytes / 8));
   }
 
   /** Reads up to buf.length bytes at pos; returns the count (short only at end of file). */
@@ -75,9 +101,11 @@ export class DataReader {
     const first = Math.floor(pos / bs);
     const last = Math.floor((pos + len - 1) / bs);
     const jobs: Promise<void>[] = [];
-    let run: { start: number; end: number; blocks: Array<{ k: number; disk: number; word: number }> } | undefined;
+    let run: Run | undefined;
     const flush = () => {
-      if (run) jobs.push(this.readRun(inode, run, buf, pos, len));
+      if (!run) return;
+      const r = run;
+      this.startRun(inode, r).forEach((p, i) => jobs.push(p.then((data) => this.place(inode, r.blocks[i]!.k, data, buf, pos, len))));
       run = undefined;
     };
     for (let k = first; k <= last; k++) {
@@ -109,8 +137,43 @@ export class DataReader {
       }
     }
     flush();
-    await Promise.all(jobs);
+    const end = pos + len;
+    if ((pos === 0 || this.sequential.get(inode.ref) === pos) && end < inode.size && last + 1 < inode.blockCount) {
+      void this.prefetch(inode, last + 1, Math.min(len, this.prefetchMax)).catch(() => {});
+    }
+    this.sequential.set(inode.ref, end);
+    await settle(jobs);
     return len;
+  }
+
+  /**
+   * Starts decompressing the full blocks from `from` on, about `bytes`
+   * worth, into the cache. Errors are dropped: the read that wants the
+   * block meets them again and reports them.
+   */
+  private async prefetch(inode: Inode, from: number, bytes: number): Promise<void> {
+    const to = Math.min(inode.blockCount, from + Math.max(1, Math.ceil(bytes / this.ctx.blockSize)));
+    let run: Run | undefined;
+    const flush = () => {
+      if (run) for (const p of this.startRun(inode, run)) p.catch(() => {});
+      run = undefined;
+    };
+    for (let k = from; k < to; k++) {
+      const { disk, word } = await this.block(inode, k);
+      const size = word & 0xffffff;
+      if (size === 0 || this.blocks.has(disk)) {
+        flush();
+        continue;
+      }
+      if (run && run.end === disk && disk + size - run.start <= MAX_RUN) {
+        run.end += size;
+        run.blocks.push({ k, disk, word });
+      } else {
+        flush();
+        run = { start: disk, end: disk + size, blocks: [{ k, disk, word }] };
+      }
+    }
+    flush();
   }
 
   /** Bytes block k must decompress to. */
@@ -131,21 +194,26 @@ export class DataReader {
     else buf.fill(0, from - pos, to - pos);
   }
 
-  private async readRun(inode: Inode, run: { start: number; end: number; blocks: Array<{ k: number; disk: number; word: number }> }, buf: Uint8Array, pos: number, len: number): Promise<void> {
+  /** One device read for the run, then a decompression per block, each cached as it starts; one promise per block. */
+  private startRun(inode: Inode, run: Run): Array<Promise<Uint8Array>> {
     if (run.end > this.ctx.bytesUsed) {
-      throw corrupt('squashfs', `inode ${inode.inode_number}: data block ${run.blocks[run.blocks.length - 1]!.k}`, run.blocks[run.blocks.length - 1]!.disk, 'lies past the end of the image');
+      const lastBlock = run.blocks[run.blocks.length - 1]!;
+      const e = Promise.reject(corrupt('squashfs', `inode ${inode.inode_number}: data block ${lastBlock.k}`, lastBlock.disk, 'lies past the end of the image'));
+      return run.blocks.map(() => e);
     }
-    const raw = new Uint8Array(run.end - run.start);
-    await this.ctx.device.read(raw, run.start);
-    await Promise.all(
-      run.blocks.map(async ({ k, disk, word }) => {
-        const bytes = raw.subarray(disk - run.start, disk - run.start + (word & 0xffffff));
-        const p = this.decode(inode, k, disk, word, bytes);
-        this.blocks.set(disk, p, this.ctx.blockSize);
-        p.catch(() => this.blocks.delete(disk));
-        this.place(inode, k, await p, buf, pos, len);
-      }),
-    );
+    const raw = (async () => {
+      const bytes = new Uint8Array(run.end - run.start);
+      await this.ctx.device.read(bytes, run.start);
+      return bytes;
+    })();
+    return run.blocks.map(({ k, disk, word }) => {
+      const p = raw.then((bytes) => this.decode(inode, k, disk, word, bytes.subarray(disk - run.start, disk - run.start + (word & 0xffffff))));
+      this.blocks.set(disk, p, this.ctx.blockSize);
+      p.catch(() => {
+        if (this.blocks.peek(disk) === p) this.blocks.delete(disk);
+      });
+      return p;
+    });
   }
 
   private async decode(inode: Inode, k: number, disk: number, word: number, bytes: Uint8Array): Promise<Uint8Array> {
@@ -258,4 +326,11 @@ export class DataReader {
     }
     return { words, disk };
   }
+}
+
+/** Waits for every job (none may still write into the caller's buffer afterwards), then throws the first failure. */
+async function settle(jobs: Promise<void>[]): Promise<void> {
+  if (jobs.length === 1) return jobs[0];
+  const results = await Promise.allSettled(jobs);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }

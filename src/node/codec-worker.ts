@@ -1,0 +1,40 @@
+/**
+ * The codec worker: runs batches of decompression jobs synchronously (see
+ * codec-pool.ts for the protocol). Inputs arrive packed in one transferred
+ * ArrayBuffer; each output goes back in an ArrayBuffer of its own,
+ * transferred, so nothing is copied on the way back.
+ */
+import { parentPort } from 'node:worker_threads';
+import { FsError } from '../errors.js';
+import { codecReady, decompressSync, prepareCodec } from './codec-sync.js';
+import type { BatchRequest, BatchResponse, JobResult } from './codec-pool.js';
+
+const port = parentPort;
+if (!port) throw new Error('codec-worker.js runs as a worker thread');
+
+async function run(req: BatchRequest): Promise<void> {
+  const results: JobResult[] = [];
+  const transfer: ArrayBuffer[] = [];
+  const data = new Uint8Array(req.data);
+  for (const job of req.jobs) {
+    try {
+      if (!codecReady(job.codec)) await prepareCodec(job.codec);
+      let out = decompressSync(job.codec, data.subarray(job.offset, job.offset + job.length), job.maxOutput, job.partial);
+      // Only a whole, unshared ArrayBuffer can be transferred (small Buffers live in Node's shared pool).
+      if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength || !(out.buffer instanceof ArrayBuffer)) out = out.slice();
+      results.push({ id: job.id, out });
+      transfer.push(out.buffer as ArrayBuffer);
+    } catch (e) {
+      const err = e as Error;
+      results.push({ id: job.id, error: { fsError: e instanceof FsError, code: (e as FsError).code, name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
+    }
+  }
+  const res: BatchResponse = { batch: req.batch, results };
+  port!.postMessage(res, transfer);
+}
+
+// Batches run one after another, in arrival order (zstd's first use waits for its module).
+let chain = Promise.resolve();
+port.on('message', (req: BatchRequest) => {
+  chain = chain.then(() => run(req));
+});
