@@ -3,14 +3,14 @@
 // itself stays untouched).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fixture } from '../helpers/fixtures.js';
 import { isRoot, needTools } from '../helpers/tools.js';
-import { needFuse, serveAddress, serveSpec, type FuseServer } from '../helpers/fuse.js';
+import { needFuse, runAs, serveAddress, serveSpec, testUser, type Creds, type FuseServer } from '../helpers/fuse.js';
 import { encode } from '../conformance/setup/host-target.js';
 import { hasOverlay } from '../conformance/setup/linux.js';
 import { checksums, listing, listingNoDirSizes, sh } from './truth.js';
@@ -32,22 +32,28 @@ for i in $(seq 1 40); do printf "file $i" > new/sub/f$i; done
 mv new/sub new/renamed-sub
 `;
 
-test('FAT: tools write through the mount; fsck.fat -n finds the image clean and mcopy reads back what tmpfs holds after the same commands', { skip }, async () => {
+async function fatWrites(as?: Creds): Promise<void> {
   const images = await fixture('fuse/images.sh');
   const work = mkdtempSync(join(tmpdir(), 'anymount-fuse-fat-'));
+  chmodSync(work, 0o755);
   try {
     const image = join(work, 'fat.img');
     copyFileSync(join(images, 'fat.img'), image);
+    if (as) chownSync(image, as.uid, as.gid);
     // Truth: the same commands on the tree mcopy extracts, in a plain directory.
     const truth = join(work, 'truth');
     mkdirSync(truth);
     sh('mcopy', ['-s', '-n', '-m', '-i', image, '::/*', truth]);
     sh('sh', ['-c', FAT_SCRIPT], truth);
 
-    const m = await serveAddress(image, ['--rw']);
+    const m = await serveAddress(image, ['--rw'], as);
     try {
-      sh('sh', ['-c', FAT_SCRIPT], m.mountpoint);
-      assert.deepEqual(listingNoDirSizes(m.mountpoint, '%y %s'), listingNoDirSizes(truth, '%y %s'));
+      const r = runAs(as, 'sh', ['-c', `cd "$1" && ${FAT_SCRIPT}`, 'sh', m.mountpoint]);
+      assert.equal(r.status, 0, r.stderr);
+      // FAT has no owners: the mounting user owns everything (root may not even look in).
+      if (as) assert.equal(runAs(as, 'stat', ['-c', '%u', join(m.mountpoint, 'new/hi.txt')]).stdout.trim(), String(as.uid));
+      // Root cannot look into a user's mount; the image read back below is the check that counts.
+      if (!as) assert.deepEqual(listingNoDirSizes(m.mountpoint, '%y %s'), listingNoDirSizes(truth, '%y %s'));
     } finally {
       assert.equal(await m.stop(), 0, m.stderr());
     }
@@ -61,7 +67,11 @@ test('FAT: tools write through the mount; fsck.fat -n finds the image clean and 
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-});
+}
+
+test('FAT: tools write through the mount; fsck.fat -n finds the image clean and mcopy reads back what tmpfs holds after the same commands', { skip }, () => fatWrites());
+
+test('FAT mounted by an unprivileged user (fusermount3): the same writes, the same checks', { skip: skip ?? (testUser() ? false : 'needs root to create a test user') }, () => fatWrites(testUser()));
 
 const OVERLAY_SCRIPT = `
 set -e
