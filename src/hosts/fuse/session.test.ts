@@ -106,6 +106,19 @@ describe('fuse session: lookup counting', () => {
     assert.equal((await k.ok(P.FUSE_GETATTR, ROOT, new Uint8Array(16))).error, 0);
   });
 
+  test("export lookups of '.' and '..' (EXPORT_SUPPORT) answer the node and its parent without counting on the driver", async () => {
+    const fs = countingMemfs();
+    const k = await ready(fs);
+    const a = nodeidOf(await k.ok(P.FUSE_MKDIR, ROOT, mkdirIn(0o755), ['a']));
+    const b = nodeidOf(await k.ok(P.FUSE_MKDIR, a, mkdirIn(0o755), ['b']));
+    assert.equal(nodeidOf(await k.ok(P.FUSE_LOOKUP, b, undefined, ['.'])), b);
+    assert.equal(nodeidOf(await k.ok(P.FUSE_LOOKUP, b, undefined, ['..'])), a);
+    const bIno = k.session.nodes.get(b)!.ino;
+    assert.equal(k.session.nodes.get(b)!.nlookup, 2);
+    await k.call(P.FUSE_FORGET, b, forgetIn(2));
+    assert.equal(fs.forgotten.get(bIno), 1, 'only the MKDIR was the driver\'s to forget');
+  });
+
   test('a LOOKUP reply the kernel never took (interrupted) is not counted', async () => {
     const fs = countingMemfs();
     const k = await ready(fs);
