@@ -88,7 +88,8 @@ export class FuseSession {
     this.send = send;
     this.nodes = new NodeTable(fs.rootIno);
     this.readOnly = options.readOnly === true || !fs.capabilities.write;
-    this.cache = { ...cachePolicyFor(this.readOnly && fs.capabilities.consistency === 'local-exclusive' ? 'immutable' : fs.capabilities.consistency), ...options.cache };
+    // A read-only mount of a writable driver keeps the driver's policy: others in this process may still change it.
+    this.cache = { ...cachePolicyFor(fs.capabilities.consistency), ...options.cache };
     this.owners = options.owners ?? {};
     this.maxWrite = options.maxWrite ?? 1 << 20;
     this.writebackCache = !this.readOnly && options.writebackCache === true;
