@@ -22,9 +22,9 @@ export function listingNoDirSizes(dir: string, format: string): string[] {
   return listing(dir, format).map((l) => (/\td \d+/.test(l) ? l.replace(/\td \d+/, '\td') : l));
 }
 
-/** sha256 of every regular file, by path. */
+/** sha256 of every regular file, by path; four at a time, so a FUSE server gets requests in parallel. */
 export function checksums(dir: string): string[] {
-  return sh('sh', ['-c', 'find . -type f -print0 | xargs -0 -r sha256sum'], dir).split('\n').filter(Boolean)
+  return sh('sh', ['-c', 'find . -type f -print0 | xargs -0 -r -P4 -n8 sha256sum'], dir).split('\n').filter(Boolean)
     .map((l) => `${l.slice(66)} ${l.slice(0, 64)}`).sort();
 }
 
