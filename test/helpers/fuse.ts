@@ -65,18 +65,23 @@ async function start(script: string[], args: string[], as?: Creds): Promise<Fuse
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      if (out.includes('ready\n')) {
-        child.stdout!.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    void exited.then((code) => reject(new Error(`fuse server exited (${code}) before mounting: ${err}`)));
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const onData = (d: Buffer): void => {
+        out += d.toString();
+        if (out.includes('ready\n')) {
+          child.stdout!.off('data', onData);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      void exited.then((code) => reject(new Error(`fuse server exited (${code}) before mounting: ${err}`)));
+    });
+  } catch (e) {
+    if (!isMounted(mountpoint)) rmSync(mountpoint, { recursive: true, force: true });
+    throw e;
+  }
   return {
     mountpoint,
     child,
