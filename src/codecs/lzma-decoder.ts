@@ -13,19 +13,23 @@
  *
  * Speed: `decode` is one function whose range coder (range, code, input
  * position) lives in local variables, with the bit decoding written out at
- * each use instead of calls through `this`. range, code and bound are kept
- * uint32 with `>>> 0` after every operation so V8 compiles them to 32-bit
- * machine arithmetic: plain `*`/`-` on them ran as float64 at 60% of the
- * speed (17 vs 29 MiB/s on 128 KiB xz blocks here; a signed-int32 form with
- * xor-biased compares measured 26). Bytes past the end of the input read as
- * zero; running past it is checked once per symbol, not per byte.
+ * each use instead of calls through `this`. range, code and bound hold the
+ * coder's uint32 values as int32 (`| 0`, `<<`), compared unsigned by
+ * flipping the sign bit, and "range < 2^24" is `range >>> 24 === 0`: V8
+ * then keeps them in 32-bit registers from the first optimisation on. With
+ * float64 arithmetic (plain `*`/`-`) it ran at 17 MiB/s instead of ~29 on
+ * 128 KiB xz blocks here, and with uint32 values (`>>> 0`) as fast once warm
+ * but re-optimised several times on the way ("lost precision"), which a
+ * short run (a CLI extraction, a fresh worker) pays for: the first 30
+ * blocks took twice as long. Bytes past the end of the input read as zero;
+ * running past it is checked once per symbol, not per byte.
  */
 import { FsError } from '../errors.js';
 
 const STATES = 12;
 const PROB_INIT = 1024;
-/** Range below this: shift in another input byte. */
-const TOP = 0x1000000;
+/** XOR with this turns unsigned order into signed order (int32 compare of uint32 values). */
+const SIGN = -0x80000000;
 
 // Offsets into one Uint16Array of probabilities.
 const IS_MATCH = 0; // [state << 4 | posState]
@@ -126,9 +130,9 @@ export class LzmaDecoder {
   decode(input: Uint8Array, start: number, end: number, size: number): void {
     if (end - start < 5) throw this.fail('range coder needs 5 bytes');
     if (input[start] !== 0) throw this.fail('range coder first byte is not zero');
-    let code = ((input[start + 1]! << 24) | (input[start + 2]! << 16) | (input[start + 3]! << 8) | input[start + 4]!) >>> 0;
-    let range = 0xffffffff;
-    if (code === range) throw this.fail('range coder code equals range');
+    let code = (input[start + 1]! << 24) | (input[start + 2]! << 16) | (input[start + 3]! << 8) | input[start + 4]!;
+    let range = -1;
+    if (code === -1) throw this.fail('range coder code equals range');
     let inPos = start + 5;
     const inEnd = end;
 
@@ -160,13 +164,13 @@ export class LzmaDecoder {
       // is_match
       i = IS_MATCH + (state << 4) + posState;
       p = probs[i]!;
-      bound = Math.imul(range >>> 11, p) >>> 0;
-      if (code < bound) {
+      bound = Math.imul(range >>> 11, p);
+      if ((code ^ SIGN) < (bound ^ SIGN)) {
         range = bound;
         probs[i] = p + ((2048 - p) >>> 5);
-        if (range < TOP) {
-          range = (range << 8) >>> 0;
-          code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+        if (range >>> 24 === 0) {
+          range <<= 8;
+          code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
           inPos++;
         }
         // Literal.
@@ -184,22 +188,22 @@ export class LzmaDecoder {
             const bit = matchByte & offs;
             i = base + offs + bit + symbol;
             p = probs[i]!;
-            bound = Math.imul(range >>> 11, p) >>> 0;
-            if (code < bound) {
+            bound = Math.imul(range >>> 11, p);
+            if ((code ^ SIGN) < (bound ^ SIGN)) {
               range = bound;
               probs[i] = p + ((2048 - p) >>> 5);
               symbol <<= 1;
               offs &= ~bit;
             } else {
-              range = (range - bound) >>> 0;
-              code = (code - bound) >>> 0;
+              range = (range - bound) | 0;
+              code = (code - bound) | 0;
               probs[i] = p - (p >>> 5);
               symbol = (symbol << 1) | 1;
               offs &= bit;
             }
-            if (range < TOP) {
-              range = (range << 8) >>> 0;
-              code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+            if (range >>> 24 === 0) {
+              range <<= 8;
+              code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
               inPos++;
             }
           } while (symbol < 0x100);
@@ -207,20 +211,20 @@ export class LzmaDecoder {
           do {
             i = base + symbol;
             p = probs[i]!;
-            bound = Math.imul(range >>> 11, p) >>> 0;
-            if (code < bound) {
+            bound = Math.imul(range >>> 11, p);
+            if ((code ^ SIGN) < (bound ^ SIGN)) {
               range = bound;
               probs[i] = p + ((2048 - p) >>> 5);
               symbol <<= 1;
             } else {
-              range = (range - bound) >>> 0;
-              code = (code - bound) >>> 0;
+              range = (range - bound) | 0;
+              code = (code - bound) | 0;
               probs[i] = p - (p >>> 5);
               symbol = (symbol << 1) | 1;
             }
-            if (range < TOP) {
-              range = (range << 8) >>> 0;
-              code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+            if (range >>> 24 === 0) {
+              range <<= 8;
+              code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
               inPos++;
             }
           } while (symbol < 0x100);
@@ -229,12 +233,12 @@ export class LzmaDecoder {
         state = state < 4 ? 0 : state < 10 ? state - 3 : state - 6;
         continue;
       }
-      range = (range - bound) >>> 0;
-      code = (code - bound) >>> 0;
+      range = (range - bound) | 0;
+      code = (code - bound) | 0;
       probs[i] = p - (p >>> 5);
-      if (range < TOP) {
-        range = (range << 8) >>> 0;
-        code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+      if (range >>> 24 === 0) {
+        range <<= 8;
+        code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
         inPos++;
       }
 
@@ -243,20 +247,20 @@ export class LzmaDecoder {
       let isRep: boolean;
       i = IS_REP + state;
       p = probs[i]!;
-      bound = Math.imul(range >>> 11, p) >>> 0;
-      if (code < bound) {
+      bound = Math.imul(range >>> 11, p);
+      if ((code ^ SIGN) < (bound ^ SIGN)) {
         range = bound;
         probs[i] = p + ((2048 - p) >>> 5);
         isRep = false;
       } else {
-        range = (range - bound) >>> 0;
-        code = (code - bound) >>> 0;
+        range = (range - bound) | 0;
+        code = (code - bound) | 0;
         probs[i] = p - (p >>> 5);
         isRep = true;
       }
-      if (range < TOP) {
-        range = (range << 8) >>> 0;
-        code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+      if (range >>> 24 === 0) {
+        range <<= 8;
+        code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
         inPos++;
       }
       if (!isRep) {
@@ -265,41 +269,41 @@ export class LzmaDecoder {
         if (pos === 0) throw this.fail('repeat match at the start of the dictionary');
         i = IS_REP_G0 + state;
         p = probs[i]!;
-        bound = Math.imul(range >>> 11, p) >>> 0;
+        bound = Math.imul(range >>> 11, p);
         let g0: boolean;
-        if (code < bound) {
+        if ((code ^ SIGN) < (bound ^ SIGN)) {
           range = bound;
           probs[i] = p + ((2048 - p) >>> 5);
           g0 = true;
         } else {
-          range = (range - bound) >>> 0;
-          code = (code - bound) >>> 0;
+          range = (range - bound) | 0;
+          code = (code - bound) | 0;
           probs[i] = p - (p >>> 5);
           g0 = false;
         }
-        if (range < TOP) {
-          range = (range << 8) >>> 0;
-          code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+        if (range >>> 24 === 0) {
+          range <<= 8;
+          code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
           inPos++;
         }
         if (g0) {
           i = IS_REP0_LONG + (state << 4) + posState;
           p = probs[i]!;
-          bound = Math.imul(range >>> 11, p) >>> 0;
+          bound = Math.imul(range >>> 11, p);
           let short: boolean;
-          if (code < bound) {
+          if ((code ^ SIGN) < (bound ^ SIGN)) {
             range = bound;
             probs[i] = p + ((2048 - p) >>> 5);
             short = true;
           } else {
-            range = (range - bound) >>> 0;
-            code = (code - bound) >>> 0;
+            range = (range - bound) | 0;
+            code = (code - bound) | 0;
             probs[i] = p - (p >>> 5);
             short = false;
           }
-          if (range < TOP) {
-            range = (range << 8) >>> 0;
-            code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+          if (range >>> 24 === 0) {
+            range <<= 8;
+            code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
             inPos++;
           }
           if (short) {
@@ -315,21 +319,21 @@ export class LzmaDecoder {
           // is_rep_g1, then is_rep_g2: which older distance.
           i = IS_REP_G1 + state;
           p = probs[i]!;
-          bound = Math.imul(range >>> 11, p) >>> 0;
+          bound = Math.imul(range >>> 11, p);
           let g1: boolean;
-          if (code < bound) {
+          if ((code ^ SIGN) < (bound ^ SIGN)) {
             range = bound;
             probs[i] = p + ((2048 - p) >>> 5);
             g1 = true;
           } else {
-            range = (range - bound) >>> 0;
-            code = (code - bound) >>> 0;
+            range = (range - bound) | 0;
+            code = (code - bound) | 0;
             probs[i] = p - (p >>> 5);
             g1 = false;
           }
-          if (range < TOP) {
-            range = (range << 8) >>> 0;
-            code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+          if (range >>> 24 === 0) {
+            range <<= 8;
+            code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
             inPos++;
           }
           let dist: number;
@@ -338,21 +342,21 @@ export class LzmaDecoder {
           } else {
             i = IS_REP_G2 + state;
             p = probs[i]!;
-            bound = Math.imul(range >>> 11, p) >>> 0;
-            if (code < bound) {
+            bound = Math.imul(range >>> 11, p);
+            if ((code ^ SIGN) < (bound ^ SIGN)) {
               range = bound;
               probs[i] = p + ((2048 - p) >>> 5);
               dist = rep2;
             } else {
-              range = (range - bound) >>> 0;
-              code = (code - bound) >>> 0;
+              range = (range - bound) | 0;
+              code = (code - bound) | 0;
               probs[i] = p - (p >>> 5);
               dist = rep3;
               rep3 = rep2;
             }
-            if (range < TOP) {
-              range = (range << 8) >>> 0;
-              code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+            if (range >>> 24 === 0) {
+              range <<= 8;
+              code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
               inPos++;
             }
             rep2 = rep1;
@@ -369,63 +373,63 @@ export class LzmaDecoder {
       let len: number;
       i = lenBase;
       p = probs[i]!;
-      bound = Math.imul(range >>> 11, p) >>> 0;
-      if (code < bound) {
+      bound = Math.imul(range >>> 11, p);
+      if ((code ^ SIGN) < (bound ^ SIGN)) {
         range = bound;
         probs[i] = p + ((2048 - p) >>> 5);
         tree = lenBase + 2 + (posState << 3);
         limit = 8;
         len = 0;
       } else {
-        range = (range - bound) >>> 0;
-        code = (code - bound) >>> 0;
+        range = (range - bound) | 0;
+        code = (code - bound) | 0;
         probs[i] = p - (p >>> 5);
-        if (range < TOP) {
-          range = (range << 8) >>> 0;
-          code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+        if (range >>> 24 === 0) {
+          range <<= 8;
+          code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
           inPos++;
         }
         i = lenBase + 1;
         p = probs[i]!;
-        bound = Math.imul(range >>> 11, p) >>> 0;
-        if (code < bound) {
+        bound = Math.imul(range >>> 11, p);
+        if ((code ^ SIGN) < (bound ^ SIGN)) {
           range = bound;
           probs[i] = p + ((2048 - p) >>> 5);
           tree = lenBase + 2 + 128 + (posState << 3);
           limit = 8;
           len = 8;
         } else {
-          range = (range - bound) >>> 0;
-          code = (code - bound) >>> 0;
+          range = (range - bound) | 0;
+          code = (code - bound) | 0;
           probs[i] = p - (p >>> 5);
           tree = lenBase + 2 + 256;
           limit = 256;
           len = 16;
         }
       }
-      if (range < TOP) {
-        range = (range << 8) >>> 0;
-        code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+      if (range >>> 24 === 0) {
+        range <<= 8;
+        code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
         inPos++;
       }
       let m = 1;
       do {
         i = tree + m;
         p = probs[i]!;
-        bound = Math.imul(range >>> 11, p) >>> 0;
-        if (code < bound) {
+        bound = Math.imul(range >>> 11, p);
+        if ((code ^ SIGN) < (bound ^ SIGN)) {
           range = bound;
           probs[i] = p + ((2048 - p) >>> 5);
           m <<= 1;
         } else {
-          range = (range - bound) >>> 0;
-          code = (code - bound) >>> 0;
+          range = (range - bound) | 0;
+          code = (code - bound) | 0;
           probs[i] = p - (p >>> 5);
           m = (m << 1) | 1;
         }
-        if (range < TOP) {
-          range = (range << 8) >>> 0;
-          code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+        if (range >>> 24 === 0) {
+          range <<= 8;
+          code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
           inPos++;
         }
       } while (m < limit);
@@ -442,20 +446,20 @@ export class LzmaDecoder {
         do {
           i = tree + m;
           p = probs[i]!;
-          bound = Math.imul(range >>> 11, p) >>> 0;
-          if (code < bound) {
+          bound = Math.imul(range >>> 11, p);
+          if ((code ^ SIGN) < (bound ^ SIGN)) {
             range = bound;
             probs[i] = p + ((2048 - p) >>> 5);
             m <<= 1;
           } else {
-            range = (range - bound) >>> 0;
-            code = (code - bound) >>> 0;
+            range = (range - bound) | 0;
+            code = (code - bound) | 0;
             probs[i] = p - (p >>> 5);
             m = (m << 1) | 1;
           }
-          if (range < TOP) {
-            range = (range << 8) >>> 0;
-            code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+          if (range >>> 24 === 0) {
+            range <<= 8;
+            code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
             inPos++;
           }
         } while (m < 64);
@@ -474,14 +478,14 @@ export class LzmaDecoder {
             direct -= 4;
             let bits = 0;
             do {
-              range = range >>> 1;
-              if (code >= range) {
-                code = (code - range) >>> 0;
+              range = (range >>> 1) | 0;
+              if ((code ^ SIGN) >= (range ^ SIGN)) {
+                code = (code - range) | 0;
                 bits = (bits << 1) | 1;
               } else bits <<= 1;
-              if (range < TOP) {
-                range = (range << 8) >>> 0;
-                code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+              if (range >>> 24 === 0) {
+                range <<= 8;
+                code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
                 inPos++;
               }
             } while (--direct > 0);
@@ -493,21 +497,21 @@ export class LzmaDecoder {
           for (let k = 0; k < reverseBits; k++) {
             i = tree + m;
             p = probs[i]!;
-            bound = Math.imul(range >>> 11, p) >>> 0;
-            if (code < bound) {
+            bound = Math.imul(range >>> 11, p);
+            if ((code ^ SIGN) < (bound ^ SIGN)) {
               range = bound;
               probs[i] = p + ((2048 - p) >>> 5);
               m <<= 1;
             } else {
-              range = (range - bound) >>> 0;
-              code = (code - bound) >>> 0;
+              range = (range - bound) | 0;
+              code = (code - bound) | 0;
               probs[i] = p - (p >>> 5);
               m = (m << 1) | 1;
               dist |= 1 << k;
             }
-            if (range < TOP) {
-              range = (range << 8) >>> 0;
-              code = ((code << 8) | (inPos < inEnd ? input[inPos]! : 0)) >>> 0;
+            if (range >>> 24 === 0) {
+              range <<= 8;
+              code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
               inPos++;
             }
           }

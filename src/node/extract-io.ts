@@ -1,6 +1,7 @@
 /**
- * HostFileIo: the calls extractTree makes per regular file (create, write,
- * truncate, chown, chmod, utimes, close), on descriptors.
+ * HostFileIo: the host calls extractTree makes — per regular file on its
+ * descriptor (create, write, truncate, chown, chmod, utimes, close), and by
+ * path for directories, symlinks and links.
  *
  * They start synchronous: a tree is mostly small files, and on a local
  * disk or tmpfs each call takes a microsecond or two, while going through
@@ -13,6 +14,7 @@
  * the callback API so a slow host never stalls the event loop again.
  */
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 
 const SLOW_CALL_MS = 4;
 
@@ -62,6 +64,48 @@ export class HostFileIo {
   async utimes(fd: number, atime: number | Date, mtime: number | Date): Promise<void> {
     if (this.sync) return this.timed(() => fs.futimesSync(fd, atime, mtime));
     return new Promise((resolve, reject) => fs.futimes(fd, atime, mtime, (e) => (e ? reject(e) : resolve())));
+  }
+
+  // By path (directories, symlinks, links; never followed where it matters: lchown, lutimes, lstat).
+
+  async mkdir(path: string, mode: number): Promise<void> {
+    if (this.sync) return this.timed(() => void fs.mkdirSync(path, { mode }));
+    await fsp.mkdir(path, { mode });
+  }
+
+  async lstat(path: string): Promise<fs.Stats> {
+    if (this.sync) return this.timed(() => fs.lstatSync(path));
+    return fsp.lstat(path);
+  }
+
+  async unlink(path: string): Promise<void> {
+    if (this.sync) return this.timed(() => fs.unlinkSync(path));
+    return fsp.unlink(path);
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    if (this.sync) return this.timed(() => fs.symlinkSync(target, path));
+    return fsp.symlink(target, path);
+  }
+
+  async link(existing: string, path: string): Promise<void> {
+    if (this.sync) return this.timed(() => fs.linkSync(existing, path));
+    return fsp.link(existing, path);
+  }
+
+  async lchownPath(path: string, uid: number, gid: number): Promise<void> {
+    if (this.sync) return this.timed(() => fs.lchownSync(path, uid, gid));
+    return fsp.lchown(path, uid, gid);
+  }
+
+  async chmodPath(path: string, mode: number): Promise<void> {
+    if (this.sync) return this.timed(() => fs.chmodSync(path, mode));
+    return fsp.chmod(path, mode);
+  }
+
+  async utimesPath(path: string, atime: number | Date, mtime: number | Date, symlink: boolean): Promise<void> {
+    if (this.sync) return this.timed(() => (symlink ? fs.lutimesSync(path, atime, mtime) : fs.utimesSync(path, atime, mtime)));
+    return symlink ? fsp.lutimes(path, atime, mtime) : fsp.utimes(path, atime, mtime);
   }
 
   /**

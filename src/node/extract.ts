@@ -27,11 +27,11 @@
  * waits for the copy of its first name. File metadata is set on the open
  * descriptor when its data is in; directory metadata after every task has
  * ended. Warnings, skips and renames come out in walk order, as a sequential
- * copy would give them (OrderedLog). The per-file host calls are
- * synchronous while the host answers fast (HostFileIo, extract-io.ts).
+ * copy would give them (OrderedLog). The host calls are synchronous while
+ * the host answers fast (HostFileIo, extract-io.ts).
  */
 import { constants, type Stats } from 'node:fs';
-import { chmod, link, lchown, lstat, lutimes, mkdir, readlink as hostReadlink, rm, symlink, unlink, utimes } from 'node:fs/promises';
+import { readlink as hostReadlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { FsError, toFsError } from '../errors.js';
@@ -275,7 +275,7 @@ class Extractor {
       if (first !== undefined) {
         await this.clearWay(dest);
         try {
-          await link(first, dest);
+          await this.io.link(first, dest);
           this.stats.hardlinks++;
           made = first;
           return;
@@ -313,27 +313,27 @@ class Extractor {
   /** Makes `path` a real directory: an existing directory is kept; a symlink or file in the way is removed, never followed. */
   private async makeDir(path: string): Promise<void> {
     try {
-      await mkdir(path, { mode: 0o700 });
+      await this.io.mkdir(path, 0o700);
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw toFsError(e, `mkdir ${path}`);
     }
-    const st = await lstat(path);
+    const st = await this.io.lstat(path);
     if (st.isDirectory()) return;
-    await unlink(path);
-    await mkdir(path, { mode: 0o700 });
+    await this.io.unlink(path);
+    await this.io.mkdir(path, 0o700);
   }
 
   /** Removes whatever non-directory stands at `path`, so the next create cannot follow it. */
   private async clearWay(path: string): Promise<void> {
     let st: Stats;
     try {
-      st = await lstat(path);
+      st = await this.io.lstat(path);
     } catch {
       return;
     }
     if (st.isDirectory()) await rm(path, { recursive: true, force: true });
-    else await unlink(path);
+    else await this.io.unlink(path);
   }
 
   /** Creates `path` as a new file. O_EXCL|O_NOFOLLOW never opens what is there; whatever is there is removed first. */
@@ -347,8 +347,8 @@ class Extractor {
     return this.io.open(path, FILE_FLAGS, 0o600);
   }
 
-  private buffer(size: number): Uint8Array {
-    if (size < CHUNK) return new Uint8Array(size);
+  /** A CHUNK-sized buffer; at most FILES_IN_FLIGHT of them ever exist, so small files allocate nothing. */
+  private buffer(): Uint8Array {
     return this.buffers.pop() ?? new Uint8Array(CHUNK);
   }
 
@@ -356,7 +356,7 @@ class Extractor {
     const out = await this.createFile(dest);
     let fh = 0;
     let opened = false;
-    const buf = this.buffer(Math.min(CHUNK, attr.size));
+    const buf = this.buffer();
     try {
       if (this.fs.open) {
         fh = await this.fs.open(ino, constants.O_RDONLY);
@@ -365,7 +365,7 @@ class Extractor {
       let pos = 0;
       let written = 0;
       while (pos < attr.size) {
-        const chunk = buf.subarray(0, Math.min(buf.length, attr.size - pos));
+        const chunk = buf.subarray(0, Math.min(CHUNK, attr.size - pos));
         const n = await this.fs.read(ino, fh, chunk, pos);
         if (n === 0) {
           const at = pos;
@@ -396,7 +396,7 @@ class Extractor {
         slot.add(() => this.warn(`${dest}: setting times failed (${message})`));
       }
     } finally {
-      if (buf.length === CHUNK) this.buffers.push(buf);
+      this.buffers.push(buf);
       if (opened && this.fs.release) await this.fs.release(ino, fh);
       await this.io.close(out);
     }
@@ -406,11 +406,11 @@ class Extractor {
     const target = await this.fs.readlink(ino);
     if (target.includes('\0')) throw new FsError('EIO', `${dest}: symlink target contains NUL`);
     try {
-      await symlink(target, dest);
+      await this.io.symlink(target, dest);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       await this.clearWay(dest);
-      await symlink(target, dest);
+      await this.io.symlink(target, dest);
     }
     this.stats.symlinks++;
   }
@@ -443,18 +443,17 @@ class Extractor {
     const warn = (message: string) => (slot ? slot.add(() => this.warn(message)) : this.warn(message));
     if (this.sameOwner) {
       try {
-        await lchown(path, attr.uid, attr.gid);
+        await this.io.lchownPath(path, attr.uid, attr.gid);
       } catch (e) {
         warn(`${path}: chown ${attr.uid}:${attr.gid} failed (${(e as Error).message})`);
       }
     }
     if (!isSymlink) {
       const mask = this.specialBits ? 0o7777 : 0o777;
-      await chmod(path, attr.mode & mask);
+      await this.io.chmodPath(path, attr.mode & mask);
     }
     try {
-      if (isSymlink) await lutimes(path, seconds(attr.atime), seconds(attr.mtime));
-      else await utimes(path, seconds(attr.atime), seconds(attr.mtime));
+      await this.io.utimesPath(path, seconds(attr.atime), seconds(attr.mtime), isSymlink);
     } catch (e) {
       warn(`${path}: setting times failed (${(e as Error).message})`);
     }

@@ -193,11 +193,19 @@ export class DirectoryReader {
     while (headerPos < size) {
       const g = await this.group(dir, headerPos, cursor);
       cursor = undefined;
-      for (const e of g.entries) {
+      // Entries are sorted: binary search the group (a walk over every entry
+      // made listing a large directory and looking up each name quadratic).
+      let lo = 0;
+      let hi = g.entries.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const e = g.entries[mid]!;
         const c = compareBytes(e.name, name);
         if (c === 0) return validName(e.name) ? { ...e, next: 0 } : undefined;
-        if (c > 0) return undefined; // sorted: it is not here
+        if (c < 0) lo = mid + 1;
+        else hi = mid - 1;
       }
+      if (lo < g.entries.length) return undefined; // a greater name follows in this group: it is not here
       headerPos = g.end;
     }
     return undefined;
