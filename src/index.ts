@@ -12,3 +12,4 @@ export { open, type OpenOptions, type OpenedFs } from './node/open.js';
 export { openSource, type OpenSourceOptions, type OpenedSource } from './node/open-source.js';
 export { extractTree, type ExtractOptions, type ExtractStats } from './node/extract.js';
 export { createOverlay, type CreateOverlayOptions, type CreatedOverlay } from './node/qcow2-overlay.js';
+export { mountFileSystem, type FuseMount, type FuseMountOptions } from './node/fuse/mount.js';
