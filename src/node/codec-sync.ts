@@ -19,6 +19,8 @@ import { zstdDecoder, zstdDecompressWith, type ZstdDecode } from '../codecs/zstd
 import { FsError } from '../errors.js';
 
 type ZlibSync = (buf: Uint8Array, options: zlib.ZlibOptions) => Buffer;
+/** node:zlib's CRC-32 (Node ≥ 20.15), for xz's checks. */
+const nativeCrc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
 type NativeZstd = (buf: Uint8Array, options: { maxOutputLength?: number }) => Buffer;
 
 /** node:zlib's zstd (Node ≥ 22.15), feature-detected: Node 20 has none. */
@@ -72,7 +74,7 @@ export function decompressSync(name: CodecName, input: Uint8Array, maxOutput: nu
       if (!zstd) throw new FsError('EIO', 'zstd: decoder not initialised on this thread');
       return zstdDecompressWith(zstd, input, maxOutput, partial);
     case 'xz':
-      return xzDecompressSync(input, maxOutput);
+      return nativeCrc32 ? xzDecompressSync(input, maxOutput, nativeCrc32) : xzDecompressSync(input, maxOutput);
     case 'lzma':
       return lzmaDecompressSync(input, maxOutput);
     case 'lz4':

@@ -28,6 +28,8 @@ export type Decompress = (input: Uint8Array, maxOutput: number, what: string) =>
 
 export class MetadataReader {
   private readonly cache: LruCache<number, Promise<MetadataBlock>>;
+  private lastPos = -1;
+  private last: Promise<MetadataBlock> | undefined;
 
   constructor(
     private readonly device: BlockDevice,
@@ -41,12 +43,21 @@ export class MetadataReader {
 
   /** The metadata block at disk position `pos` (decompressed, cached). */
   block(pos: number): Promise<MetadataBlock> {
+    // Reads come in runs on one block (an inode's fields, a directory's entries): the last block
+    // answers without an LRU lookup (six per entry of a walk before this).
+    if (pos === this.lastPos && this.last) return this.last;
     let p = this.cache.get(pos);
     if (!p) {
-      p = this.load(pos);
-      this.cache.set(pos, p);
-      p.catch(() => this.cache.delete(pos));
+      const loading = this.load(pos);
+      p = loading;
+      this.cache.set(pos, loading);
+      loading.catch(() => {
+        this.cache.delete(pos);
+        if (this.last === loading) this.last = undefined;
+      });
     }
+    this.lastPos = pos;
+    this.last = p;
     return p;
   }
 
