@@ -33,8 +33,15 @@ async function run(req: BatchRequest): Promise<void> {
   port!.postMessage(res, transfer);
 }
 
+/** A batch that could not be run or answered still gets an answer: the pool would wait for it forever. */
+function answerAll(req: BatchRequest, e: unknown): void {
+  const message = `decompression worker failed on a batch (${(e as Error)?.message ?? String(e)})`;
+  const results: JobResult[] = req.jobs.map((j) => ({ id: j.id, error: { fsError: true, code: 'EIO', name: 'FsError', message } }));
+  port!.postMessage({ batch: req.batch, results } satisfies BatchResponse);
+}
+
 // Batches run one after another, in arrival order (zstd's first use waits for its module).
 let chain = Promise.resolve();
 port.on('message', (req: BatchRequest) => {
-  chain = chain.then(() => run(req));
+  chain = chain.then(() => run(req)).catch((e: unknown) => answerAll(req, e));
 });

@@ -1,5 +1,5 @@
 // Compressed clusters through the browser-safe codecs (DecompressionStream
-// for deflate, fzstd for zstd): this file does not load src/node/codecs.js.
+// for deflate, zstddec for zstd): this file does not load src/node/codecs.js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';

@@ -46,7 +46,7 @@ function hotspots(b: Uint8Array): Array<[number, number]> {
   return spots;
 }
 
-// fzstd (pure JS) is slow: the zstd cases read only the first quarter of the disk, so enough cases fit the budget.
+// The zstd cases read only the first quarter of the disk, so enough cases fit the budget (chosen when zstd was pure JS).
 const READ_LIMIT: Record<string, number> = { zstd: 256 << 10 };
 
 for (const name of ['plain', 'zlib', 'zstd', 'extl2', 'v2']) {
