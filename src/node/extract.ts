@@ -79,6 +79,8 @@ const CHUNK = 1 << 20;
 /** Non-directory entries copied at once. */
 const FILES_IN_FLIGHT = 8;
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const EUID = typeof process.geteuid === 'function' ? process.geteuid() : -1;
+const EGID = typeof process.getegid === 'function' ? process.getegid() : -1;
 const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 interface PendingDir {
@@ -380,7 +382,8 @@ class Extractor {
       // A file that ends in a hole, or shorter than its size said: the length must still be right.
       if (written !== pos) await this.io.truncate(out, pos);
       this.stats.files++;
-      if (this.sameOwner) {
+      // A new file already belongs to us: chown only when the image says otherwise.
+      if (this.sameOwner && (attr.uid !== EUID || attr.gid !== EGID)) {
         try {
           await this.io.chown(out, attr.uid, attr.gid);
         } catch (e) {

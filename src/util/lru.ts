@@ -1,10 +1,22 @@
 /**
  * LruCache: a Map bounded by total cost (entry count by default, or bytes),
- * evicting the least recently used entry. Map keeps insertion order, so
- * re-inserting on hit is enough to track recency.
+ * evicting entries that have not been used recently.
+ *
+ * It is a second-chance (CLOCK) cache rather than a strict LRU: a hit only
+ * sets a flag, so the hot path of every parser (metadata blocks, inodes,
+ * L2 tables) costs one Map lookup instead of a delete and a re-insert. On
+ * eviction the oldest entry is dropped unless it was used since it was last
+ * considered, in which case it moves to the back with its flag cleared —
+ * which approximates LRU closely, as the kernel's page cache does.
  */
+interface Slot<V> {
+  value: V;
+  cost: number;
+  used: boolean;
+}
+
 export class LruCache<K, V> {
-  private readonly map = new Map<K, { value: V; cost: number }>();
+  private readonly map = new Map<K, Slot<V>>();
   private total = 0;
   readonly capacity: number;
   private readonly onEvict?: (key: K, value: V) => void;
@@ -26,8 +38,7 @@ export class LruCache<K, V> {
   get(key: K): V | undefined {
     const e = this.map.get(key);
     if (!e) return undefined;
-    this.map.delete(key);
-    this.map.set(key, e);
+    e.used = true;
     return e.value;
   }
 
@@ -35,7 +46,7 @@ export class LruCache<K, V> {
     return this.map.has(key);
   }
 
-  /** Looks without touching recency. */
+  /** Looks without counting as a use. */
   peek(key: K): V | undefined {
     return this.map.get(key)?.value;
   }
@@ -46,12 +57,23 @@ export class LruCache<K, V> {
       this.total -= old.cost;
       this.map.delete(key);
     }
-    this.map.set(key, { value, cost });
+    this.map.set(key, { value, cost, used: false });
     this.total += cost;
-    while (this.total > this.capacity && this.map.size > 1) {
-      const [k, e] = this.map.entries().next().value as [K, { value: V; cost: number }];
-      if (k === key) break;
+    this.evict(key);
+  }
+
+  /** Drops entries until the cost fits, never `keep` (the entry just added). */
+  private evict(keep: K): void {
+    // Each pass over an entry either drops it or clears its flag, so this ends.
+    let guard = this.map.size * 2 + 2;
+    while (this.total > this.capacity && this.map.size > 1 && guard-- > 0) {
+      const [k, e] = this.map.entries().next().value as [K, Slot<V>];
       this.map.delete(k);
+      if (k === keep || e.used) {
+        e.used = false;
+        this.map.set(k, e);
+        continue;
+      }
       this.total -= e.cost;
       this.onEvict?.(k, e.value);
     }

@@ -9,8 +9,11 @@
  * Block lists are read lazily in chunks of 2048 entries (8 KiB), with the
  * running disk position remembered at each chunk start, so a huge sparse
  * file costs nothing until read and a read near the end walks the list once.
- * A read decompresses only the blocks it touches; blocks that lie next to
- * each other on disk are fetched with one device read, then decompressed
+ * Blocks stored uncompressed are read straight into the caller's buffer,
+ * contiguous ones with one device read, and never cached (the image's page
+ * cache holds them already). A read decompresses only the compressed blocks
+ * it touches; those that lie next to each other on disk are fetched with
+ * one device read, then decompressed
  * concurrently (on the Node side the codec pool spreads them over the
  * cores). A file read sequentially (each read starting where the last one
  * ended, or at 0) also starts on the blocks after the read — as many bytes
@@ -53,6 +56,16 @@ interface Run {
   start: number;
   end: number;
   blocks: BlockRef[];
+}
+
+/** Uncompressed bytes that lie next to each other both on disk and in the caller's buffer. */
+interface DirectRun {
+  /** First block, for messages. */
+  k: number;
+  disk: number;
+  diskEnd: number;
+  bufStart: number;
+  bufEnd: number;
 }
 
 interface Chunk {
@@ -108,10 +121,16 @@ export class DataReader {
       this.startRun(inode, r).forEach((p, i) => jobs.push(p.then((data) => this.place(inode, r.blocks[i]!.k, data, buf, pos, len))));
       run = undefined;
     };
+    let direct: DirectRun | undefined;
+    const flushDirect = () => {
+      if (direct) jobs.push(this.readDirect(inode, direct, buf));
+      direct = undefined;
+    };
     for (let k = first; k <= last; k++) {
       // The part of block k this read wants, in file positions.
       if (k >= inode.blockCount) {
         flush();
+        flushDirect();
         jobs.push(this.readTail(inode, buf, pos, len));
         break;
       }
@@ -119,9 +138,33 @@ export class DataReader {
       const size = word & 0xffffff;
       if (size === 0) {
         flush();
+        flushDirect();
         this.place(inode, k, undefined, buf, pos, len);
         continue;
       }
+      if (word & UNCOMPRESSED) {
+        // Stored as is: read the wanted bytes straight into the caller's buffer (no cache:
+        // the image's own page cache already holds them), one device read per contiguous stretch.
+        flush();
+        const blockStart = k * bs;
+        const from = Math.max(pos, blockStart);
+        const to = Math.min(pos + len, blockStart + this.expected(inode, k));
+        if (to - blockStart > size) {
+          flushDirect();
+          jobs.push(Promise.reject(corrupt('squashfs', `inode ${inode.inode_number}: block ${k}`, disk, `holds ${size} bytes, needs ${to - blockStart}`)));
+          continue;
+        }
+        const d = disk + (from - blockStart);
+        if (direct && direct.diskEnd === d && direct.bufEnd === from - pos) {
+          direct.diskEnd += to - from;
+          direct.bufEnd += to - from;
+        } else {
+          flushDirect();
+          direct = { k, disk: d, diskEnd: d + (to - from), bufStart: from - pos, bufEnd: to - pos };
+        }
+        continue;
+      }
+      flushDirect();
       const cached = this.blocks.get(disk);
       if (cached) {
         flush();
@@ -137,6 +180,7 @@ export class DataReader {
       }
     }
     flush();
+    flushDirect();
     const end = pos + len;
     if ((pos === 0 || this.sequential.get(inode.ref) === pos) && end < inode.size && last + 1 < inode.blockCount) {
       void this.prefetch(inode, last + 1, Math.min(len, this.prefetchMax)).catch(() => {});
@@ -161,7 +205,7 @@ export class DataReader {
     for (let k = from; k < to; k++) {
       const { disk, word } = await this.block(inode, k);
       const size = word & 0xffffff;
-      if (size === 0 || this.blocks.has(disk)) {
+      if (size === 0 || word & UNCOMPRESSED || this.blocks.has(disk)) {
         flush();
         continue;
       }
@@ -174,6 +218,12 @@ export class DataReader {
       }
     }
     flush();
+  }
+
+  /** Reads stored (uncompressed) bytes of a file straight into the caller's buffer. */
+  private async readDirect(inode: Inode, r: DirectRun, buf: Uint8Array): Promise<void> {
+    if (r.diskEnd > this.ctx.bytesUsed) throw corrupt('squashfs', `inode ${inode.inode_number}: data block ${r.k}`, r.disk, 'lies past the end of the image');
+    await this.ctx.device.read(buf.subarray(r.bufStart, r.bufEnd), r.disk);
   }
 
   /** Bytes block k must decompress to. */
