@@ -26,13 +26,27 @@ const SIX_MONTHS_MS = 182.5 * 86400 * 1000;
 
 /** ls -l time: "Nov 21 21:45" within six months of now, "Jan  2  2024" otherwise (local time, as ls shows it). */
 export function lsTime(ms: number, now = Date.now()): string {
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return '?            ';
-  const day = String(d.getDate()).padStart(2, ' ');
+  // Whole listings share a handful of minutes: format each one once.
+  const key = Math.floor(ms / 60000);
   const recent = ms <= now && now - ms < SIX_MONTHS_MS;
-  const tail = recent ? `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}` : ` ${d.getFullYear()}`;
-  return `${MONTHS[d.getMonth()]} ${day} ${tail.padStart(5, ' ')}`;
+  const memo = (recent ? recentTimes : oldTimes).get(key);
+  if (memo !== undefined) return memo;
+  const d = new Date(ms);
+  let out: string;
+  if (Number.isNaN(d.getTime())) out = '?            ';
+  else {
+    const day = String(d.getDate()).padStart(2, ' ');
+    const tail = recent ? `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}` : ` ${d.getFullYear()}`;
+    out = `${MONTHS[d.getMonth()]} ${day} ${tail.padStart(5, ' ')}`;
+  }
+  const cache = recent ? recentTimes : oldTimes;
+  if (cache.size > 4096) cache.clear();
+  cache.set(key, out);
+  return out;
 }
+
+const recentTimes = new Map<number, string>();
+const oldTimes = new Map<number, string>();
 
 export interface LongRow {
   stat: BigIntStats;

@@ -153,11 +153,13 @@ function emit(io: CommandIo, f: LsFlags, json: Record<string, unknown>[], rows: 
       const kib = rows.reduce((sum, r) => sum + Number(r.stat.blocks), 0) / 2;
       io.stdout.write(`total ${f.human ? humanSize(kib * 1024) : Math.ceil(kib)}\n`);
     }
-    for (const line of formatLong(rows, f.human)) io.stdout.write(line + '\n');
+    // One write per directory: thousands of small writes cost more than the listing itself.
+    const lines = formatLong(rows, f.human);
+    if (lines.length) io.stdout.write(lines.join('\n') + '\n');
     return;
   }
   const names = rows.map((r) => r.name);
   const tty = (io.stdout as { isTTY?: boolean; columns?: number }).isTTY === true;
   const lines = f.one || !tty ? names.map(quoteName) : formatColumns(names, (io.stdout as { columns?: number }).columns ?? 80);
-  for (const line of lines) io.stdout.write(line + '\n');
+  if (lines.length) io.stdout.write(lines.join('\n') + '\n');
 }
