@@ -7,28 +7,18 @@
  * but times only in whole seconds and no xattrs (no ns-timestamps, no
  * xattr-*), and xorriso gives every directory one link.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileDevice } from '../../../src/node/file-device.js';
 import { Iso9660FileSystem } from '../../../src/fs/iso9660/index.js';
-import { Vfs } from '../../../src/vfs/vfs.js';
 import { needRoot, needTools, toolEnv } from '../../helpers/tools.js';
+import { buildCaseTrees, imageInstance, sh } from './image.js';
 import type { Feature } from '../case.js';
 import type { Setup } from '../runner.js';
-import { buildTree } from '../tree.js';
-import { HostTarget } from './host-target.js';
-import { vfsInstance } from './memfs.js';
 
 // No 'stable-ino': for read-only setups it only selects "a directory has 2 + subdirectories links",
 // and libisofs records nlink 1 in every directory's PX, which the driver (like Linux) reports.
 const ISO9660_FEATURES: Feature[] = ['symlinks', 'hardlinks', 'permissions', 'credentials', 'special-files', 'devices'];
-
-function sh(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { env: { ...toolEnv(), LC_ALL: 'C.UTF-8' }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-}
 
 const skip = needRoot('the iso9660 setup (owners and device nodes in the source tree)') ?? needTools('xorriso');
 
@@ -41,25 +31,8 @@ export const iso9660ReadOnlySetup: Setup = {
     const src = join(dir, 'src');
     const img = join(dir, 'v.iso');
     mkdirSync(src, { mode: 0o755 });
-    process.umask(0o022);
-    for (const c of cases) {
-      mkdirSync(join(src, c.dir), { mode: 0o755 });
-      if (c.tree) {
-        const t = new HostTarget(join(src, c.dir));
-        await buildTree(t, c.tree);
-        await t.dispose();
-      }
-    }
-    sh('xorriso', ['-as', 'mkisofs', '-R', '--hardlinks', '-quiet', '-o', img, src]);
-    const dev = await FileDevice.open(img);
-    const instance = vfsInstance(await Vfs.create(await Iso9660FileSystem.open(dev), { permissions: true }), 'iso9660 read-only');
-    return {
-      ...instance,
-      close: async () => {
-        await instance.close();
-        await dev.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    await buildCaseTrees(src, cases);
+    sh('xorriso', ['-as', 'mkisofs', '-R', '--hardlinks', '-quiet', '-o', img, src], { ...toolEnv(), LC_ALL: 'C.UTF-8' });
+    return imageInstance(img, dir, (dev) => Iso9660FileSystem.open(dev), 'iso9660 read-only');
   },
 };
