@@ -11,6 +11,7 @@ import type { InfoNode, InfoReport } from '../../src/detect/report.js';
 import { fixture, repoRoot } from '../helpers/fixtures.js';
 import { needRoot, needTools, run } from '../helpers/tools.js';
 import { needNginx, startNginx } from '../helpers/nginx.js';
+import { blkidTruth } from '../helpers/partition-truth.js';
 
 const skip = needTools('qemu-img', 'sfdisk', 'blkid', 'mkfs.fat', 'mke2fs', 'mkswap', 'xorriso');
 const sample = join(repoRoot, 'samples', 'disk.qcow2');
@@ -47,26 +48,9 @@ interface BlkidTruth {
   TYPE?: string;
   LABEL?: string;
   UUID?: string;
-  VERSION?: string;
-  PTTYPE?: string;
 }
 
-async function blkid(path: string, offset = 0, size?: number): Promise<BlkidTruth> {
-  const args = ['-p', '-o', 'export', '-O', String(offset)];
-  if (size !== undefined) args.push('-S', String(size));
-  let text = '';
-  try {
-    text = await run('blkid', [...args, path]);
-  } catch {
-    return {}; // blkid exits 2 when it finds nothing
-  }
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out as BlkidTruth;
-}
+const blkid = (path: string, offset = 0, size?: number): Promise<BlkidTruth> => blkidTruth(path, offset, size);
 
 interface SfdiskPart {
   node: string;

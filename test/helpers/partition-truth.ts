@@ -128,10 +128,11 @@ function unescapeBytes(s: string): string {
   return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
-/** blkid -p -o export (optionally at a byte offset): KEY=value lines → object. Empty when blkid finds nothing. */
-export async function blkidTruth(path: string, offset?: number): Promise<Record<string, string>> {
+/** blkid -p -o export (optionally at a byte offset, over `size` bytes): KEY=value lines → object. Empty when blkid finds nothing. */
+export async function blkidTruth(path: string, offset?: number, size?: number): Promise<Record<string, string>> {
   const args = ['-p', '-o', 'export'];
   if (offset !== undefined) args.push('--offset', String(offset));
+  if (size !== undefined) args.push('--size', String(size));
   let text = '';
   try {
     text = await run('blkid', [...args, path]);
