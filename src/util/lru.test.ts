@@ -51,3 +51,17 @@ test('when every entry was used, eviction still makes room', () => {
   assert.equal(c.size, 4);
   assert.equal(c.get(4), 4);
 });
+
+test('many deletes and replacements keep the age order, the size and the cost right', () => {
+  const c = new LruCache<number, number>(10);
+  for (let i = 0; i < 5000; i++) {
+    c.set(i, i);
+    if (i % 3 === 0) c.delete(i);
+    else if (i % 3 === 1) c.set(i, -i);
+  }
+  const kept = [];
+  for (let i = 0; i < 5000; i++) if (i % 3 !== 0) kept.push(i);
+  assert.deepEqual([...c.keys()].sort((a, b) => a - b), kept.slice(-10), 'the ten newest live entries');
+  assert.equal(c.cost, 10);
+  assert.equal(c.get(4999), -4999);
+});

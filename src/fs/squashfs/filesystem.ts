@@ -16,10 +16,10 @@ import type { DirEntry, Entry, FileSystem, Ino, Stat, StatFs } from '../filesyst
 import { S_IFDIR, S_IFLNK, S_IFREG } from '../mode.js';
 import { CACHE_BUDGET } from './cache.js';
 import { DataReader } from './data.js';
-import { DirectoryReader, FIRST_ENTRY_COOKIE, validName } from './directory.js';
+import { DirectoryReader, FIRST_ENTRY_COOKIE, validName, type DirHit } from './directory.js';
 import { FRAGMENT_ENTRY_SIZE } from './fragments.js';
-import { lookupId } from './ids.js';
-import { readInode, type Inode, type InodeContext } from './inode.js';
+import { lookupId, lookupIdSync } from './ids.js';
+import { parseInode, readInode, type Inode, type InodeContext } from './inode.js';
 import { MetadataReader, type Decompress } from './metadata.js';
 import { COMPRESSORS, FLAGS, INVALID_BLOCK, METADATA_SIZE, NO_XATTR, parseSuperblock, SQUASHFS_MAGIC, SUPERBLOCK_SIZE, type Superblock } from './superblock.js';
 import { LookupTable } from './table.js';
@@ -35,6 +35,10 @@ const CAPABILITIES: Capabilities = readOnlyCapabilities({
 
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
+/** DT_* value of each basic inode type 1..7. */
+const DT_OF_TYPE = [0, 4, 8, 10, 6, 2, 1, 12];
+/** encodeHandle: inode number (u32), then the inode reference (u48) as two u32. */
+const HANDLE_SIZE = 12;
 
 export class SquashfsFileSystem implements FileSystem {
   readonly name = 'squashfs';
@@ -51,7 +55,9 @@ export class SquashfsFileSystem implements FileSystem {
   private readonly ids: LookupTable;
   private readonly exportTable: LookupTable | undefined;
   private readonly xattrs: XattrTable | undefined;
-  private readonly inodes = new LruCache<number, Promise<Inode>>(CACHE_BUDGET.inodes);
+  /** Parsed inodes by reference; loads in progress apart, so the cache holds plain objects. */
+  private readonly inodes = new LruCache<number, Inode>(CACHE_BUDGET.inodes);
+  private readonly loading = new Map<number, Promise<Inode>>();
   /** inode number → inode reference, for every inode handed out. */
   private readonly refs = new Map<number, number>();
 
@@ -75,7 +81,7 @@ export class SquashfsFileSystem implements FileSystem {
     this.dirs = new DirectoryReader(init.meta, init.sb.directory_table_start, CACHE_BUDGET.directoryBytes);
     this.rootIno = init.root.inode_number;
     this.refs.set(this.rootIno, init.root.ref);
-    this.inodes.set(init.root.ref, Promise.resolve(init.root));
+    this.inodes.set(init.root.ref, init.root);
   }
 
   static async open(device: BlockDevice): Promise<SquashfsFileSystem> {
@@ -99,17 +105,46 @@ export class SquashfsFileSystem implements FileSystem {
     return new SquashfsFileSystem({ sb, meta, data, ids, exportTable, xattrs, root });
   }
 
+  /** The inode at `ref` if cached or parseable from cached metadata blocks (no I/O). */
+  private inodeSync(ref: number): Inode | undefined {
+    let inode = this.inodes.get(ref);
+    if (inode) return inode;
+    inode = parseInode(this.inodeCtx, ref, undefined);
+    if (inode) this.inodes.set(ref, inode);
+    return inode;
+  }
+
   private inode(ref: number): Promise<Inode> {
-    let p = this.inodes.get(ref);
+    const inode = this.inodeSync(ref);
+    if (inode) return Promise.resolve(inode);
+    let p = this.loading.get(ref);
     if (!p) {
-      p = readInode(this.inodeCtx, ref);
-      this.inodes.set(ref, p);
-      p.catch(() => this.inodes.delete(ref));
+      const loading = readInode(this.inodeCtx, ref);
+      p = loading;
+      this.loading.set(ref, loading);
+      loading.then(
+        (i) => {
+          this.inodes.set(ref, i);
+          this.loading.delete(ref);
+        },
+        () => this.loading.delete(ref),
+      );
     }
     return p;
   }
 
+  /** The inode numbered `ino` when its reference is known and it needs no I/O. */
+  private byInoSync(ino: Ino): Inode | undefined {
+    const ref = this.refs.get(ino);
+    if (ref === undefined) return undefined;
+    const inode = this.inodeSync(ref);
+    if (inode && inode.inode_number !== ino) throw corrupt('squashfs', `inode ${ino}`, undefined, `its reference leads to inode ${inode.inode_number}`);
+    return inode;
+  }
+
   private async byIno(ino: Ino): Promise<Inode> {
+    const known = this.byInoSync(ino);
+    if (known) return known;
     let ref = this.refs.get(ino);
     if (ref === undefined) {
       if (!this.exportTable || !Number.isInteger(ino) || ino < 1 || ino > this.superblock.inodes) {
@@ -126,39 +161,96 @@ export class SquashfsFileSystem implements FileSystem {
   }
 
   private async dir(ino: Ino): Promise<Inode> {
-    const d = await this.byIno(ino);
+    const d = this.byInoSync(ino) ?? (await this.byIno(ino));
     if (d.type !== 1) throw new FsError('ENOTDIR', `squashfs: inode ${ino} is not a directory`);
     return d;
   }
 
   async lookup(dirIno: Ino, name: string): Promise<Entry> {
     const dir = await this.dir(dirIno);
-    const bytes = encoder.encode(name);
-    if (!validName(bytes) || bytes.length === 0) throw new FsError('ENOENT', `squashfs: no entry '${name}' in directory inode ${dirIno}`);
-    const e = await this.dirs.lookup(dir, bytes);
-    if (!e) throw new FsError('ENOENT', `squashfs: no entry '${name}' in directory inode ${dirIno}`);
-    const inode = await this.inode(e.ref);
+    // A walk looks up the names readdir just gave, in order: answered without encoding or searching.
+    let e: DirHit | undefined = this.dirs.lookupHinted(dir, name);
+    if (!e) {
+      const bytes = encoder.encode(name);
+      if (!validName(bytes) || bytes.length === 0) throw new FsError('ENOENT', `squashfs: no entry '${name}' in directory inode ${dirIno}`);
+      e = await this.dirs.lookup(dir, bytes);
+      if (!e) throw new FsError('ENOENT', `squashfs: no entry '${name}' in directory inode ${dirIno}`);
+    }
+    const inode = this.inodeSync(e.ref) ?? (await this.inode(e.ref));
     if (inode.inode_number !== e.inode_number) {
       throw corrupt('squashfs', `directory inode ${dirIno}`, undefined, `entry '${name}' says inode ${e.inode_number} but its reference holds inode ${inode.inode_number}`);
     }
     this.refs.set(e.inode_number, e.ref);
-    return { ino: e.inode_number, attr: await this.stat(inode) };
+    return { ino: e.inode_number, attr: this.statSync(inode) ?? (await this.stat(inode)) };
+  }
+
+  /**
+   * A handle for inode `ino` (one handed out by lookup, readdir or
+   * decodeHandle): its number and its inode reference, which name the same
+   * inode in every instance of this image.
+   */
+  encodeHandle(ino: Ino): Uint8Array {
+    const ref = this.refs.get(ino);
+    if (ref === undefined) throw new FsError('ESTALE', `squashfs: inode ${ino} is unknown (not reached through lookup or readdir)`);
+    const h = new Uint8Array(HANDLE_SIZE);
+    const v = new DataView(h.buffer);
+    v.setUint32(0, ino, true);
+    v.setUint32(4, ref % 0x1_0000_0000, true);
+    v.setUint32(8, Math.floor(ref / 0x1_0000_0000), true);
+    return h;
+  }
+
+  /** The inode a handle from encodeHandle names; ESTALE if it is not one of this image's inodes. Counts a lookup. */
+  async decodeHandle(handle: Uint8Array): Promise<Entry> {
+    if (handle.length !== HANDLE_SIZE) throw new FsError('ESTALE', `squashfs: a handle has ${HANDLE_SIZE} bytes, not ${handle.length}`);
+    const v = new DataView(handle.buffer, handle.byteOffset, HANDLE_SIZE);
+    const ino = v.getUint32(0, true);
+    const high = v.getUint32(8, true);
+    const ref = high * 0x1_0000_0000 + v.getUint32(4, true);
+    if (high > 0xffff || ino === 0) throw new FsError('ESTALE', `squashfs: handle of inode ${ino} is malformed`);
+    let inode: Inode;
+    try {
+      inode = this.inodeSync(ref) ?? (await this.inode(ref));
+    } catch (e) {
+      if (e instanceof FsError && e.code === 'EIO') throw new FsError('ESTALE', `squashfs: handle of inode ${ino} does not lead to an inode (${e.message})`);
+      throw e;
+    }
+    if (inode.inode_number !== ino) throw new FsError('ESTALE', `squashfs: handle of inode ${ino} leads to inode ${inode.inode_number}`);
+    this.refs.set(ino, ref);
+    return { ino, attr: this.statSync(inode) ?? (await this.stat(inode)) };
   }
 
   async getattr(ino: Ino): Promise<Stat> {
-    return this.stat(await this.byIno(ino));
+    const inode = this.byInoSync(ino) ?? (await this.byIno(ino));
+    return this.statSync(inode) ?? this.stat(inode);
+  }
+
+  /** Attributes from cached tables (no I/O), kept on the inode; undefined when a table block must be read. */
+  private statSync(inode: Inode): Stat | undefined {
+    if (inode.attr) return inode.attr;
+    if (inode.xattr !== NO_XATTR && this.xattrs) return undefined;
+    const uid = lookupIdSync(this.ids, inode.uid_idx, inode.inode_number);
+    const gid = lookupIdSync(this.ids, inode.gid_idx, inode.inode_number);
+    if (uid === undefined || gid === undefined) return undefined;
+    return (inode.attr = this.makeStat(inode, uid, gid, 0));
   }
 
   private async stat(inode: Inode): Promise<Stat> {
-    const what = `inode ${inode.inode_number}`;
-    const [uid, gid] = await Promise.all([lookupId(this.ids, inode.uid_idx, what), lookupId(this.ids, inode.gid_idx, what)]);
-    let blocks = 0;
+    if (inode.attr) return inode.attr;
+    const uid = await lookupId(this.ids, inode.uid_idx, inode.inode_number);
+    const gid = await lookupId(this.ids, inode.gid_idx, inode.inode_number);
+    // The kernel adds the xattrs' size to the blocks.
+    let xattrBlocks = 0;
+    if (inode.xattr !== NO_XATTR && this.xattrs) xattrBlocks = Math.floor((Math.max(1, await this.xattrs.size(inode.xattr)) - 1) / 512) + 1;
+    return (inode.attr = this.makeStat(inode, uid, gid, xattrBlocks));
+  }
+
+  private makeStat(inode: Inode, uid: number, gid: number, xattrBlocks: number): Stat {
+    let blocks = xattrBlocks;
     if (inode.type === 2) {
       // As the kernel counts them (fs/squashfs/inode.c): sparse bytes are not counted in extended inodes.
-      blocks = inode.extended ? Math.max(0, Math.floor((inode.size - inode.sparse + 511) / 512)) : inode.size > 0 ? Math.floor((inode.size - 1) / 512) + 1 : 0;
+      blocks += inode.extended ? Math.max(0, Math.floor((inode.size - inode.sparse + 511) / 512)) : inode.size > 0 ? Math.floor((inode.size - 1) / 512) + 1 : 0;
     }
-    // The kernel adds the xattrs' size too.
-    if (inode.xattr !== NO_XATTR && this.xattrs) blocks += Math.floor((Math.max(1, await this.xattrs.size(inode.xattr)) - 1) / 512) + 1;
     const t = { sec: inode.mtime, nsec: 0 };
     return {
       ino: inode.inode_number,
@@ -198,7 +290,7 @@ export class SquashfsFileSystem implements FileSystem {
   }
 
   async read(ino: Ino, _fh: number, buf: Uint8Array, pos: number): Promise<number> {
-    const inode = await this.byIno(ino);
+    const inode = this.byInoSync(ino) ?? (await this.byIno(ino));
     if (inode.type === 1) throw new FsError('EISDIR', `squashfs: inode ${ino} is a directory`);
     if ((inode.mode & 0o170000) !== S_IFREG) throw new FsError('EINVAL', `squashfs: inode ${ino} is not a regular file`);
     if (!Number.isSafeInteger(pos) || pos < 0) throw new FsError('EINVAL', `squashfs: read at position ${pos}`);
@@ -216,10 +308,11 @@ export class SquashfsFileSystem implements FileSystem {
       out.push({ name: '..', ino: parent, type: S_IFDIR >>> 12, next: 2 });
     }
     if (out.length >= limit) return out;
-    for (const e of await this.dirs.list(dir, Math.max(cookie, FIRST_ENTRY_COOKIE), limit - out.length)) {
-      this.refs.set(e.inode_number, e.ref);
-      out.push({ name: utf8.decode(e.name), ino: e.inode_number, type: [0, 4, 8, 10, 6, 2, 1, 12][e.type]!, next: e.next });
-    }
+    await this.dirs.list(dir, Math.max(cookie, FIRST_ENTRY_COOKIE), limit - out.length, (g, i, next) => {
+      const child = g.inos[i]!;
+      this.refs.set(child, g.refs[i]!);
+      out.push({ name: g.names[i]!, ino: child, type: DT_OF_TYPE[g.types[i]!]!, next });
+    });
     return out;
   }
 
@@ -241,6 +334,7 @@ export class SquashfsFileSystem implements FileSystem {
 
   async destroy(): Promise<void> {
     this.inodes.clear();
+    this.loading.clear();
     this.refs.clear();
   }
 }

@@ -2,8 +2,17 @@
 import { corrupt } from '../../block/corrupt.js';
 import type { LookupTable } from './table.js';
 
-export async function lookupId(table: LookupTable, index: number, what: string): Promise<number> {
-  if (index >= table.count) throw corrupt('squashfs', what, undefined, `id index ${index} is out of range (${table.count} ids)`);
-  const b = await table.entry(index);
+export async function lookupId(table: LookupTable, index: number, inodeNumber: number): Promise<number> {
+  return lookupIdSync(table, index, inodeNumber) ?? u32(await table.entry(index));
+}
+
+/** The id at `index` (for inode `inodeNumber`) if its block is cached, else undefined (no I/O). */
+export function lookupIdSync(table: LookupTable, index: number, inodeNumber: number): number | undefined {
+  if (index >= table.count) throw corrupt('squashfs', `inode ${inodeNumber}`, undefined, `id index ${index} is out of range (${table.count} ids)`);
+  const b = table.entrySync(index);
+  return b && u32(b);
+}
+
+function u32(b: Uint8Array): number {
   return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
 }

@@ -8,8 +8,9 @@
  * read lazily elsewhere; here we only note where they start.
  */
 import { corrupt } from '../../block/corrupt.js';
+import type { Stat } from '../filesystem.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK } from '../mode.js';
-import type { MetadataCursor, MetadataReader } from './metadata.js';
+import type { MetadataBlock, MetadataCursor, MetadataReader } from './metadata.js';
 import { NO_FRAGMENT, NO_XATTR, refBlock, refOffset } from './superblock.js';
 
 export const TYPE_IFMT = [0, S_IFDIR, S_IFREG, S_IFLNK, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK];
@@ -59,6 +60,8 @@ export interface Inode {
   dirIndex: DirIndexEntry[];
   // Symlinks.
   target: Uint8Array;
+  /** Attributes, once the filesystem has made them (they never change). */
+  attr: Stat | undefined;
 }
 
 export interface InodeContext {
@@ -80,13 +83,30 @@ function u64(b: Uint8Array, o: number): number {
   return u32(b, o + 4) * 0x1_0000_0000 + u32(b, o);
 }
 
-export async function readInode(ctx: InodeContext, ref: number): Promise<Inode> {
-  const where = `inode at ${refBlock(ref)}:${refOffset(ref)}`;
-  const fail = (detail: string) => corrupt('squashfs', where, undefined, detail);
+const NO_INDEX: DirIndexEntry[] = [];
+/** What a metadata read names when the inode table itself is corrupt (the block position follows). */
+const INODE_TABLE = 'inode table';
+const NO_TARGET = new Uint8Array(0);
+
+/** Reads the inode at `ref`, loading the metadata blocks it needs. */
+export function readInode(ctx: InodeContext, ref: number): Promise<Inode> {
+  const done = parseInode(ctx, ref, undefined);
+  return done ? Promise.resolve(done) : ctx.meta.parseWithLoads((pinned) => parseInode(ctx, ref, pinned));
+}
+
+/**
+ * Parses the inode at `ref` from cached metadata blocks; undefined (and
+ * `ctx.meta.missing` set) when one it needs is not in the cache. No I/O,
+ * no promise: the walk of a tree parses most inodes from a block already
+ * in memory.
+ */
+export function parseInode(ctx: InodeContext, ref: number, pinned: Map<number, MetadataBlock> | undefined): Inode | undefined {
+  const fail = (detail: string) => corrupt('squashfs', `inode at ${refBlock(ref)}:${refOffset(ref)}`, undefined, detail);
   if (refOffset(ref) >= 8192) throw fail('offset lies past the 8 KiB metadata block');
   const cursor: MetadataCursor = { block: ctx.inodeTable + refBlock(ref), offset: refOffset(ref) };
-  const read = (n: number) => ctx.meta.read(cursor, n, where);
-  const h = await read(16);
+  const meta = ctx.meta;
+  const h = meta.readSync(cursor, 16, INODE_TABLE, pinned);
+  if (!h) return undefined;
   const rawType = u16(h, 0);
   if (rawType < 1 || rawType > 14) throw fail(`inode_type ${rawType} is unknown`);
   const extended = rawType > 7;
@@ -113,13 +133,15 @@ export async function readInode(ctx: InodeContext, ref: number): Promise<Inode> 
     dirStart: 0,
     dirOffset: 0,
     parent_inode: 0,
-    dirIndex: [],
-    target: new Uint8Array(0),
+    dirIndex: NO_INDEX,
+    target: NO_TARGET,
+    attr: undefined,
   };
   if (ino.inode_number === 0) throw fail('inode_number is 0');
   switch (rawType) {
     case 1: {
-      const b = await read(16);
+      const b = meta.readSync(cursor, 16, INODE_TABLE, pinned);
+      if (!b) return undefined;
       ino.dirStart = u32(b, 0);
       ino.nlink = u32(b, 4);
       ino.size = u16(b, 8);
@@ -128,7 +150,8 @@ export async function readInode(ctx: InodeContext, ref: number): Promise<Inode> 
       break;
     }
     case 8: {
-      const b = await read(24);
+      const b = meta.readSync(cursor, 24, INODE_TABLE, pinned);
+      if (!b) return undefined;
       ino.nlink = u32(b, 0);
       ino.size = u32(b, 4);
       ino.dirStart = u32(b, 8);
@@ -138,16 +161,23 @@ export async function readInode(ctx: InodeContext, ref: number): Promise<Inode> 
       ino.xattr = u32(b, 20);
       // Each index entry covers at least one metadata block of listing.
       if (i_count > Math.ceil(ino.size / 8192) + 2) throw fail(`directory index count ${i_count} is too large for a ${ino.size}-byte listing`);
+      if (i_count > 0) ino.dirIndex = [];
       for (let i = 0; i < i_count; i++) {
-        const e = await read(12);
+        const e = meta.readSync(cursor, 12, INODE_TABLE, pinned);
+        if (!e) return undefined;
         const size = u32(e, 8) + 1;
         if (size > NAME_MAX) throw fail(`directory index entry ${i} name of ${size} bytes`);
-        ino.dirIndex.push({ index: u32(e, 0), start_block: u32(e, 4), name: (await read(size)).slice() });
+        const index = u32(e, 0);
+        const start_block = u32(e, 4);
+        const name = meta.readSync(cursor, size, INODE_TABLE, pinned);
+        if (!name) return undefined;
+        ino.dirIndex.push({ index, start_block, name: name.slice() });
       }
       break;
     }
     case 2: {
-      const b = await read(16);
+      const b = meta.readSync(cursor, 16, INODE_TABLE, pinned);
+      if (!b) return undefined;
       ino.start_block = u32(b, 0);
       ino.fragment = u32(b, 4);
       ino.offset = u32(b, 8);
@@ -155,7 +185,8 @@ export async function readInode(ctx: InodeContext, ref: number): Promise<Inode> 
       break;
     }
     case 9: {
-      const b = await read(40);
+      const b = meta.readSync(cursor, 40, INODE_TABLE, pinned);
+      if (!b) return undefined;
       ino.start_block = u64(b, 0);
       ino.size = u64(b, 8);
       ino.sparse = u64(b, 16);
@@ -167,20 +198,28 @@ export async function readInode(ctx: InodeContext, ref: number): Promise<Inode> 
     }
     case 3:
     case 10: {
-      const b = await read(8);
+      const b = meta.readSync(cursor, 8, INODE_TABLE, pinned);
+      if (!b) return undefined;
       ino.nlink = u32(b, 0);
       const len = u32(b, 4);
       if (len > SYMLINK_MAX) throw fail(`symlink target of ${len} bytes`);
-      ino.target = (await read(len)).slice();
+      const target = meta.readSync(cursor, len, INODE_TABLE, pinned);
+      if (!target) return undefined;
+      ino.target = target.slice();
       ino.size = len;
-      if (rawType === 10) ino.xattr = u32(await read(4), 0);
+      if (rawType === 10) {
+        const x = meta.readSync(cursor, 4, INODE_TABLE, pinned);
+        if (!x) return undefined;
+        ino.xattr = u32(x, 0);
+      }
       break;
     }
     case 4:
     case 5:
     case 11:
     case 12: {
-      const b = await read(rawType > 7 ? 12 : 8);
+      const b = meta.readSync(cursor, rawType > 7 ? 12 : 8, INODE_TABLE, pinned);
+      if (!b) return undefined;
       ino.nlink = u32(b, 0);
       ino.rdev = u32(b, 4);
       if (rawType > 7) ino.xattr = u32(b, 8);
@@ -188,7 +227,8 @@ export async function readInode(ctx: InodeContext, ref: number): Promise<Inode> 
     }
     default: {
       // fifo, socket
-      const b = await read(rawType > 7 ? 8 : 4);
+      const b = meta.readSync(cursor, rawType > 7 ? 8 : 4, INODE_TABLE, pinned);
+      if (!b) return undefined;
       ino.nlink = u32(b, 0);
       if (rawType > 7) ino.xattr = u32(b, 4);
     }
@@ -200,7 +240,6 @@ export async function readInode(ctx: InodeContext, ref: number): Promise<Inode> 
     if (hasFragment && ino.fragment >= ctx.fragments) throw fail(`fragment ${ino.fragment} is out of range (${ctx.fragments} fragments)`);
     if (hasFragment && ino.offset >= ctx.blockSize) throw fail(`fragment offset ${ino.offset} lies past the block size`);
     ino.blockCount = hasFragment ? Math.floor(ino.size / ctx.blockSize) : Math.ceil(ino.size / ctx.blockSize);
-    ino.blockList = { block: cursor.block, offset: cursor.offset };
   }
   if (type === 1 && ino.size < 3) throw fail(`directory file_size ${ino.size} is below 3`);
   if (ino.nlink === 0) throw fail('nlink is 0');

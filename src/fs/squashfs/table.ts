@@ -8,7 +8,7 @@
  */
 import { corrupt } from '../../block/corrupt.js';
 import { readStructure, type BlockDevice } from '../../block/device.js';
-import type { MetadataReader } from './metadata.js';
+import type { MetadataBlock, MetadataReader } from './metadata.js';
 import { METADATA_SIZE } from './superblock.js';
 
 export class LookupTable {
@@ -43,13 +43,26 @@ export class LookupTable {
 
   /** The bytes of entry `i` (a view into the cached metadata block). */
   async entry(i: number): Promise<Uint8Array> {
+    const blk = await this.meta.block(this.locate(i));
+    return this.slice(i, blk);
+  }
+
+  /** Entry `i` if its block is cached, else undefined (no I/O). */
+  entrySync(i: number): Uint8Array | undefined {
+    const blk = this.meta.peek(this.locate(i));
+    return blk && this.slice(i, blk);
+  }
+
+  /** Disk position of the block holding entry `i` (checked against the count). */
+  private locate(i: number): number {
     if (!Number.isInteger(i) || i < 0 || i >= this.count) throw corrupt('squashfs', `${this.name} table`, undefined, `index ${i} is out of range (${this.count} entries)`);
-    const byteOff = i * this.entrySize;
-    const blockNo = Math.floor(byteOff / METADATA_SIZE);
-    const off = byteOff % METADATA_SIZE;
-    const blk = await this.meta.block(this.blocks[blockNo]!);
+    return this.blocks[Math.floor((i * this.entrySize) / METADATA_SIZE)]!;
+  }
+
+  private slice(i: number, blk: MetadataBlock): Uint8Array {
+    const off = (i * this.entrySize) % METADATA_SIZE;
     if (off + this.entrySize > blk.data.length) {
-      throw corrupt('squashfs', `${this.name} table block`, this.blocks[blockNo], `entry ${i} lies past the ${blk.data.length}-byte block`);
+      throw corrupt('squashfs', `${this.name} table block`, this.locate(i), `entry ${i} lies past the ${blk.data.length}-byte block`);
     }
     return blk.data.subarray(off, off + this.entrySize);
   }
