@@ -1,7 +1,8 @@
 /**
  * Full extraction of a squashfs image (zstd and xz) of a realistic tree
  * (~250 MiB of /usr/share and /usr/lib, copied into .cache/bench/squashfs)
- * through extractTree — what `anymount extract` runs: every directory,
+ * through extractTree — what `anymount extract` runs (files copied by
+ * worker threads that open the image too): every directory,
  * file, symlink, owner, mode and time written into a tmpfs directory
  * (/dev/shm) — against `unsquashfs -p 1` (single-threaded) and `unsquashfs`
  * (all cores) writing the same tree into /dev/shm, without xattrs on either
@@ -16,8 +17,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configureCodecPool } from '../src/node/codecs.js';
 import { extractTree, type ExtractStats } from '../src/node/extract.js';
-import { FileDevice } from '../src/node/file-device.js';
-import { SquashfsFileSystem } from '../src/fs/squashfs/filesystem.js';
+import { openSource } from '../src/node/open-source.js';
 import { hasTool } from '../test/helpers/tools.js';
 import { benchDir, median, mibps, peakRssMiB, report } from './harness.js';
 
@@ -56,10 +56,10 @@ async function extractOurs(image: string, dest: string): Promise<{ seconds: numb
   sh(`rm -rf '${dest}'`);
   const pool = configureCodecPool({});
   const t0 = process.hrtime.bigint();
-  const dev = await FileDevice.open(image);
-  const fs = await SquashfsFileSystem.open(dev);
-  const stats = await extractTree(fs, fs.rootIno, '/', dest);
-  await dev.close();
+  // As `anymount extract` does it: openSource, and the same source for the extraction workers.
+  const opened = await openSource(image);
+  const stats = await extractTree(opened.fs, opened.fs.rootIno, '/', dest, { source: { address: image } });
+  await opened.close();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   await pool.close();
   if (stats.skipped.length) throw new Error(`extract skipped ${stats.skipped.length} entries: ${JSON.stringify(stats.skipped.slice(0, 3))}`);

@@ -20,11 +20,27 @@ export type ZstdDecode = (input: Uint8Array, size: number) => Uint8Array;
 
 let decoder: Promise<ZstdDecode> | undefined;
 
-/** The WebAssembly decoder, instantiated once per thread. */
-export function zstdDecoder(): Promise<ZstdDecode> {
+/**
+ * The WebAssembly decoder, instantiated once per thread. `fromMemory`: a
+ * Node caller's wish that zstddec instantiate its module from the bytes it
+ * embeds (it does when there is no fetch) rather than fetch its own
+ * data: URL, which in Node loads the whole HTTP client (undici) in every
+ * thread, tens of milliseconds of start-up each.
+ */
+export function zstdDecoder(fromMemory = false): Promise<ZstdDecode> {
   decoder ??= (async () => {
     const d = new ZSTDDecoder();
-    await d.init();
+    const g = globalThis as { fetch?: unknown };
+    const fetch = g.fetch;
+    // init() looks at `fetch` once, synchronously, to choose how to load.
+    if (fromMemory) g.fetch = undefined;
+    let ready: Promise<void>;
+    try {
+      ready = d.init();
+    } finally {
+      if (fromMemory) g.fetch = fetch;
+    }
+    await ready;
     return (input: Uint8Array, size: number) => d.decode(input, size);
   })();
   return decoder;

@@ -119,6 +119,21 @@ export interface FileSystem {
   lookup(dir: Ino, name: string): Promise<Entry>;
   /** The caller drops `nlookup` references; at zero the driver may free the inode's state. */
   forget?(ino: Ino, nlookup: number): void;
+
+  /**
+   * Export operations (Linux `export_operations`, NFS file handles): a few
+   * bytes that name inode `ino` in every instance of the same image, so
+   * another instance (a worker thread that opened the image too) reaches
+   * it without a path walk. `ino` is one the caller holds (from lookup,
+   * readdir or decodeHandle). Optional: both or neither.
+   */
+  encodeHandle?(ino: Ino): Uint8Array;
+  /**
+   * The inode a handle names, with its attributes; counts one lookup
+   * reference, like lookup. ESTALE when the handle names no inode of this
+   * image (anymore).
+   */
+  decodeHandle?(handle: Uint8Array): Promise<Entry>;
   /** `fh` is given when the caller has the inode open (fstat), so unlinked inodes still answer. */
   getattr(ino: Ino, fh?: number): Promise<Stat>;
   /** Symlink target. EINVAL if not a symlink. */

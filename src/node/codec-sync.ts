@@ -38,7 +38,7 @@ let zstd: ZstdDecode | undefined = nativeZstd
 
 /** Makes `name` ready to run synchronously (zstd's WebAssembly module is instantiated once per thread). */
 export async function prepareCodec(name: CodecName): Promise<void> {
-  if (name === 'zstd' && !zstd) zstd = await zstdDecoder();
+  if (name === 'zstd' && !zstd) zstd = await zstdDecoder(true);
 }
 
 /** True once `name` can run synchronously on this thread. */

@@ -22,7 +22,15 @@ export class HostFileIo {
   /** False once a call was slow: from then on everything goes through the threadpool. */
   sync = true;
 
+  /**
+   * `alwaysSync`: never switch to the threadpool (an extraction worker
+   * thread has no event loop to keep free; waiting for the threadpool only
+   * leaves it idle).
+   */
+  constructor(private readonly alwaysSync = false) {}
+
   private timed<T>(run: () => T): T {
+    if (this.alwaysSync) return run();
     const t0 = performance.now();
     try {
       return run();

@@ -6,15 +6,15 @@
  * reaches it; a slot's messages go out once every earlier slot is closed.
  */
 export class LogSlot {
-  /** Actions waiting for the earlier slots to close. */
-  pending: Array<() => void> = [];
+  /** Actions waiting for the earlier slots to close (most slots never get one). */
+  pending: Array<() => void> | undefined;
   closed = false;
 
   constructor(private readonly log: OrderedLog) {}
 
   /** Runs `action` (report a warning, record a skip) in slot order. */
   add(action: () => void): void {
-    this.pending.push(action);
+    (this.pending ??= []).push(action);
     this.log.pump();
   }
 
@@ -41,8 +41,8 @@ export class OrderedLog {
     while (this.head < this.slots.length) {
       const s = this.slots[this.head]!;
       const actions = s.pending;
-      if (actions.length) {
-        s.pending = [];
+      if (actions) {
+        s.pending = undefined;
         for (const a of actions) a();
       }
       if (!s.closed) return;

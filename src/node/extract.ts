@@ -19,28 +19,43 @@
  *   unless running as root.
  *
  * Concurrency: the walk (readdir, lookup, mkdir) runs one entry at a time,
- * in order; each non-directory entry becomes a task, FILES_IN_FLIGHT of them
- * at once, because most files are small (a fragment each) and one at a time
- * leaves the decompression workers and the disk idle between them. Every
- * name used is unique in its directory, so tasks never touch one another's
- * paths, and a directory exists before any task below it starts. A hardlink
- * waits for the copy of its first name. File metadata is set on the open
- * descriptor when its data is in; directory metadata after every task has
- * ended. Warnings, skips and renames come out in walk order, as a sequential
- * copy would give them (OrderedLog). The host calls are synchronous while
- * the host answers fast (HostFileIo, extract-io.ts).
+ * in order, on the calling thread. Every name used is unique in its
+ * directory, so copies never touch one another's paths, and a directory
+ * exists before any copy below it starts. Each non-directory entry is a
+ * leaf copy (extract-leaf.ts), run one of two ways:
+ * - in parallel on worker threads, when the caller says where the
+ *   filesystem came from (`source`) and the driver has file handles
+ *   (encodeHandle/decodeHandle): the walk does not even look the entry up,
+ *   it sends its handle in a batch (extract-workers.ts); each worker opens
+ *   the image itself and does the per-file work — look up, read and
+ *   decompress, create, write, chmod, utimes, close — so every core does
+ *   per-file work, not just decompression. An inode with several names
+ *   comes back to this thread and is copied here, in walk order, so every
+ *   later name becomes a hardlink to the first copy;
+ * - otherwise here, FILES_IN_FLIGHT at once, because most files are small
+ *   (a fragment each) and one at a time leaves the decompression workers
+ *   and the disk idle between them. A hardlink waits for the copy of its
+ *   first name.
+ * File metadata is set on the open descriptor when its data is in;
+ * directory metadata after every copy has ended. Warnings, skips and
+ * renames come out in walk order, as a sequential copy would give them
+ * (OrderedLog), whichever way the copies ran. The host calls are
+ * synchronous while the host answers fast (HostFileIo, extract-io.ts).
  */
-import { constants, type Stats } from 'node:fs';
-import { readlink as hostReadlink, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { readlink as hostReadlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { FsError, toFsError } from '../errors.js';
 import type { FileSystem, Ino, Stat } from '../fs/filesystem.js';
-import { S_IFMT, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK, devMajor, devMinor } from '../fs/mode.js';
-import type { Timespec } from '../fs/time.js';
+import { DT_DIR, DT_UNKNOWN, S_IFMT, S_IFDIR } from '../fs/mode.js';
 import { safeName, uniqueName, unsafeNameReason } from '../util/safe-name.js';
+import { ITEM_DEFERRED, ITEM_FAILED, ITEM_FILE, ITEM_SPECIAL, ITEM_SYMLINK, rebuildError, type BatchItem, type BatchResults } from './extract-batch.js';
 import { HostFileIo } from './extract-io.js';
+import { LeafCopier, type LeafLog, type LeafOptions } from './extract-leaf.js';
 import { OrderedLog, type LogSlot } from './extract-log.js';
+import { LeafBatches, type ExtractSource } from './extract-workers.js';
+
+export type { ExtractSource } from './extract-workers.js';
 
 export interface ExtractOptions {
   /** chown to the image's owners (default: only when running as root, like tar). */
@@ -54,6 +69,14 @@ export interface ExtractOptions {
   /** Called as data is copied. */
   onProgress?: (progress: ExtractProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Where `fs` came from (the address and options given to openSource).
+   * With it, and a driver that has file handles, files are copied on
+   * worker threads that each open the same source; without, on this thread.
+   */
+  source?: ExtractSource;
+  /** Worker threads for that (default: availableParallelism()); 0 copies everything on this thread. */
+  workers?: number;
 }
 
 export interface ExtractProgress {
@@ -75,13 +98,16 @@ export interface ExtractStats {
   skipped: Array<{ path: string; reason: string }>;
 }
 
-const CHUNK = 1 << 20;
-/** Non-directory entries copied at once. */
+/** Non-directory entries copied at once on this thread. */
 const FILES_IN_FLIGHT = 8;
+/** Leaves per batch sent to a worker. */
+const BATCH_ITEMS = 64;
+/**
+ * Batches sent and not yet reported before the walk waits: enough for the
+ * walk to run ahead while the workers start (a few hundred bytes a leaf).
+ */
+const BATCHES_AHEAD = 64;
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-const EUID = typeof process.geteuid === 'function' ? process.geteuid() : -1;
-const EGID = typeof process.getegid === 'function' ? process.getegid() : -1;
-const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 interface PendingDir {
   path: string;
@@ -95,30 +121,53 @@ interface LinkStep {
   resolve: (path: string | undefined) => void;
 }
 
+/** A leaf sent in a batch, with what the walk knows of it. */
+interface QueuedLeaf {
+  item: BatchItem;
+  order: number;
+  slot: LogSlot;
+}
+
 class Extractor {
   readonly stats: ExtractStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, special: 0, bytes: 0, renamed: [], skipped: [] };
   /** inode → the last link step started for it. */
   private readonly linked = new Map<Ino, Promise<string | undefined>>();
   private readonly dirsToFinish: PendingDir[] = [];
-  private readonly buffers: Uint8Array[] = [];
   private readonly io = new HostFileIo();
   private readonly log = new OrderedLog();
   private readonly running = new Set<Promise<void>>();
+  private readonly leaf: LeafOptions;
+  private readonly copier: LeafCopier;
+  /** Bytes of the batch item being copied on this thread. */
+  private readonly localBytes = { n: 0 };
+  /** Parallel copies: the batches, the one being filled, and the reports still to apply, in order. */
+  private readonly batches: LeafBatches | undefined;
+  private filling: QueuedLeaf[] = [];
+  private reported: Promise<void> = Promise.resolve();
+  private batchesOut = 0;
+  private batchWaiters: Array<() => void> = [];
   /** The first failure that ends the extraction (by walk order), once there is one. */
   private failure: { order: number; error: unknown } | undefined;
   private order = 0;
   private entries = 0;
   /** The image path the walk has reached (for progress). */
   private current = '';
-  private readonly sameOwner: boolean;
-  private readonly specialBits: boolean;
 
   constructor(
     private readonly fs: FileSystem,
     private readonly options: ExtractOptions,
   ) {
-    this.sameOwner = options.sameOwner ?? isRoot;
-    this.specialBits = options.specialBits ?? isRoot;
+    this.leaf = { sameOwner: options.sameOwner ?? isRoot, specialBits: options.specialBits ?? isRoot, specialFiles: options.specialFiles ?? true };
+    this.copier = new LeafCopier(fs, this.io, this.leaf, (n) => {
+      this.stats.bytes += n;
+      this.progress();
+    });
+    const workers = options.workers ?? availableParallelism();
+    if (options.source && fs.encodeHandle && fs.decodeHandle && workers > 0 && cloneable(options.source)) {
+      // Batches run here (while no worker is ready) count their bytes when reported, like a worker's.
+      const local = new LeafCopier(fs, this.io, this.leaf, (n) => (this.localBytes.n += n));
+      this.batches = new LeafBatches(fs, local, this.localBytes, { source: options.source, leaf: this.leaf }, workers);
+    }
   }
 
   private warn(message: string): void {
@@ -137,6 +186,14 @@ class Extractor {
     slot.close();
   }
 
+  /** A LeafLog whose messages go out in `slot`'s turn. */
+  private slotLog(slot: LogSlot): LeafLog {
+    return {
+      warn: (message) => slot.add(() => this.warn(message)),
+      skip: (path, reason) => slot.add(() => this.skip(path, reason)),
+    };
+  }
+
   private progress(): void {
     this.options.signal?.throwIfAborted();
     this.options.onProgress?.({ entries: this.entries, bytes: this.stats.bytes, current: this.current });
@@ -145,21 +202,28 @@ class Extractor {
   /** Copies `attr`'s inode (named `imagePath` in the image) to host path `dest`; then waits for every task. */
   async run(ino: Ino, attr: Stat, imagePath: string, dest: string): Promise<void> {
     try {
-      if ((attr.mode & S_IFMT) === S_IFDIR) {
-        await this.copyDir(ino, attr, imagePath, dest, new Set());
-      } else {
-        this.enter(imagePath);
-        const slot = this.log.slot();
-        try {
-          await this.copyLeaf(ino, attr, imagePath, dest, slot, this.linkStep(ino, attr));
-        } finally {
-          slot.close();
+      try {
+        if ((attr.mode & S_IFMT) === S_IFDIR) {
+          await this.copyDir(ino, attr, imagePath, dest, new Set());
+        } else {
+          this.enter(imagePath);
+          const slot = this.log.slot();
+          try {
+            await this.copyLeaf(ino, attr, imagePath, dest, slot, this.linkStep(ino, attr));
+          } finally {
+            slot.close();
+          }
         }
+        if (this.batches && this.filling.length > 0) this.sendBatch(true);
+        this.batches?.finishWalk();
+      } catch (e) {
+        this.fail(this.order++, e);
       }
-    } catch (e) {
-      this.fail(this.order++, e);
+      while (this.running.size) await Promise.all(this.running);
+      await this.allReported();
+    } finally {
+      await this.batches?.close();
     }
-    while (this.running.size) await Promise.all(this.running);
     if (this.failure) throw this.failure.error;
     await this.finishDirectories();
   }
@@ -206,6 +270,8 @@ class Extractor {
               this.warn(`${JSON.stringify(childImagePath)}: ${reason ?? 'duplicate name'}; written as ${JSON.stringify(hostName)}`);
             });
           }
+          // A leaf the workers can reach by handle: no lookup here at all.
+          if (this.batches && entry.type !== DT_DIR && entry.type !== DT_UNKNOWN && (await this.queueLeaf(entry.ino, childImagePath, childDest))) continue;
           let child;
           try {
             child = await this.fs.lookup(ino, entry.name);
@@ -244,7 +310,7 @@ class Extractor {
     } else this.fail(order, e);
   }
 
-  /** Runs the copy of a non-directory entry as a task. */
+  /** Runs the copy of a non-directory entry as a task on this thread. */
   private start(ino: Ino, attr: Stat, imagePath: string, dest: string): void {
     const order = this.order++;
     const slot = this.log.slot();
@@ -261,6 +327,123 @@ class Extractor {
     });
   }
 
+  // ----- parallel copies (worker threads, by file handle) -----
+
+  /** Adds the leaf `ino` to the batch being filled; false if it has no handle (the caller copies it here). */
+  private async queueLeaf(ino: Ino, imagePath: string, dest: string): Promise<boolean> {
+    let handle: Uint8Array;
+    try {
+      handle = this.fs.encodeHandle!(ino);
+    } catch {
+      return false;
+    }
+    this.enter(imagePath);
+    this.filling.push({ item: { handle, imagePath, dest }, order: this.order++, slot: this.log.slot() });
+    if (this.filling.length >= BATCH_ITEMS) {
+      this.sendBatch(false);
+      while (this.batchesOut > BATCHES_AHEAD) await new Promise<void>((r) => this.batchWaiters.push(r));
+    }
+    return true;
+  }
+
+  private sendBatch(last: boolean): void {
+    const leaves = this.filling;
+    this.filling = [];
+    this.batchesOut++;
+    // Handled at once (a batch can fail before the reports before it are applied), reported in turn.
+    const outcome = this.batches!.submit(
+      leaves.map((l) => l.item),
+      last,
+    ).then(
+      (results) => ({ results, error: undefined }),
+      (error: unknown) => ({ results: undefined, error }),
+    );
+    // Reports are applied in the order batches were sent, whatever order they finish in.
+    this.reported = this.reported.then(async () => {
+      const { results, error } = await outcome;
+      try {
+        if (results) await this.applyResults(leaves, results);
+        else this.batchLost(leaves, error);
+      } finally {
+        this.batchesOut--;
+        for (const w of this.batchWaiters.splice(0)) w();
+      }
+    });
+  }
+
+  private async allReported(): Promise<void> {
+    let seen: Promise<void> | undefined;
+    while (seen !== this.reported) {
+      seen = this.reported;
+      await seen;
+    }
+  }
+
+  /** One batch's results, item by item in walk order: warnings, counts, failures, and the deferred copies. */
+  private async applyResults(leaves: QueuedLeaf[], results: BatchResults): Promise<void> {
+    let n = 0;
+    for (let k = 0; k < leaves.length; k++) {
+      const { item, order, slot } = leaves[k]!;
+      const status = results.status[k];
+      const note = results.notes[n]?.i === k ? results.notes[n++] : undefined;
+      try {
+        if (status === ITEM_DEFERRED) {
+          await this.copyDeferred(item, order, slot);
+          continue;
+        }
+        if (note) for (const rec of note.log) slot.add('warn' in rec ? () => this.warn(rec.warn) : () => this.skip(rec.skip, rec.reason));
+        if (status === ITEM_FAILED || status === undefined) {
+          const e = note?.error ? rebuildError(note.error) : new FsError('EIO', `${item.imagePath}: no result from the extraction worker`);
+          this.childFailed(order, e, item.imagePath, slot);
+          continue;
+        }
+        if (status === ITEM_FILE) this.stats.files++;
+        else if (status === ITEM_SYMLINK) this.stats.symlinks++;
+        else if (status === ITEM_SPECIAL) this.stats.special++;
+        this.stats.bytes += results.bytes[k]!;
+      } finally {
+        slot.close();
+      }
+    }
+    this.options.onProgress?.({ entries: this.entries, bytes: this.stats.bytes, current: this.current });
+  }
+
+  /** An inode with several names, handed back by the batch: copied (or linked) here, in walk order. */
+  private async copyDeferred(item: BatchItem, order: number, slot: LogSlot): Promise<void> {
+    let entry;
+    try {
+      entry = await this.fs.decodeHandle!(item.handle);
+    } catch (e) {
+      this.childFailed(order, e, item.imagePath, slot);
+      return;
+    }
+    try {
+      await this.copyLeaf(entry.ino, entry.attr, item.imagePath, item.dest, slot, this.linkStep(entry.ino, entry.attr));
+    } catch (e) {
+      this.childFailed(order, e, item.imagePath, slot);
+    } finally {
+      this.fs.forget?.(entry.ino, 1);
+    }
+  }
+
+  /** A worker died holding the batch: its files may be missing or half-written; the extraction stops. */
+  private batchLost(leaves: QueuedLeaf[], e: unknown): void {
+    const first = leaves[0]!;
+    const last = leaves[leaves.length - 1]!;
+    const message = `${(e as Error).message}: ${leaves.length} entries from ${first.item.imagePath} to ${last.item.imagePath} may be missing or incomplete`;
+    first.slot.add(() => this.warn(message));
+    for (const l of leaves) l.slot.close();
+    this.fail(first.order, e instanceof FsError ? new FsError(e.code, message) : e);
+  }
+
+  private count(kind: 'file' | 'symlink' | 'special'): void {
+    if (kind === 'file') this.stats.files++;
+    else if (kind === 'symlink') this.stats.symlinks++;
+    else this.stats.special++;
+  }
+
+  // ----- leaves on this thread -----
+
   /** For an inode with several names: its place in the chain of copies (registered in walk order). */
   private linkStep(ino: Ino, attr: Stat): LinkStep | undefined {
     if (attr.nlink <= 1) return undefined;
@@ -275,7 +458,7 @@ class Extractor {
     try {
       const first = step?.previous ? await step.previous : undefined;
       if (first !== undefined) {
-        await this.clearWay(dest);
+        await this.copier.clearWay(dest);
         try {
           await this.io.link(first, dest);
           this.stats.hardlinks++;
@@ -286,27 +469,11 @@ class Extractor {
           slot.add(() => this.warn(`${imagePath}: hardlink to ${first} failed (${message}); copying instead`));
         }
       }
-      const type = attr.mode & S_IFMT;
-      switch (type) {
-        case S_IFREG:
-          await this.copyFile(ino, attr, imagePath, dest, slot);
-          made = dest;
-          return;
-        case S_IFLNK:
-          await this.copySymlink(ino, dest);
-          break;
-        case S_IFIFO:
-        case S_IFCHR:
-        case S_IFBLK:
-          if (!(await this.copySpecial(attr, imagePath, dest, slot))) return;
-          break;
-        case S_IFSOCK:
-          return slot.add(() => this.skip(imagePath, 'sockets cannot be extracted'));
-        default:
-          return slot.add(() => this.skip(imagePath, `unknown file type 0o${type.toString(8)}`));
+      const kind = await this.copier.copy(ino, attr, imagePath, dest, this.slotLog(slot));
+      if (kind) {
+        this.count(kind);
+        made = dest;
       }
-      made = dest;
-      await this.setMetadata(dest, attr, type === S_IFLNK, slot);
     } finally {
       step?.resolve(made);
     }
@@ -326,151 +493,21 @@ class Extractor {
     await this.io.mkdir(path, 0o700);
   }
 
-  /** Removes whatever non-directory stands at `path`, so the next create cannot follow it. */
-  private async clearWay(path: string): Promise<void> {
-    let st: Stats;
-    try {
-      st = await this.io.lstat(path);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) await rm(path, { recursive: true, force: true });
-    else await this.io.unlink(path);
-  }
-
-  /** Creates `path` as a new file. O_EXCL|O_NOFOLLOW never opens what is there; whatever is there is removed first. */
-  private async createFile(path: string): Promise<number> {
-    try {
-      return await this.io.open(path, FILE_FLAGS, 0o600);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    await this.clearWay(path);
-    return this.io.open(path, FILE_FLAGS, 0o600);
-  }
-
-  /** A CHUNK-sized buffer; at most FILES_IN_FLIGHT of them ever exist, so small files allocate nothing. */
-  private buffer(): Uint8Array {
-    return this.buffers.pop() ?? new Uint8Array(CHUNK);
-  }
-
-  private async copyFile(ino: Ino, attr: Stat, imagePath: string, dest: string, slot: LogSlot): Promise<void> {
-    const out = await this.createFile(dest);
-    let fh = 0;
-    let opened = false;
-    const buf = this.buffer();
-    try {
-      if (this.fs.open) {
-        fh = await this.fs.open(ino, constants.O_RDONLY);
-        opened = true;
-      }
-      let pos = 0;
-      let written = 0;
-      while (pos < attr.size) {
-        const chunk = buf.subarray(0, Math.min(CHUNK, attr.size - pos));
-        const n = await this.fs.read(ino, fh, chunk, pos);
-        if (n === 0) {
-          const at = pos;
-          slot.add(() => this.warn(`${imagePath}: file ends at ${at} bytes, ${attr.size} expected`));
-          break;
-        }
-        written = await this.io.writeSparse(out, chunk.subarray(0, n), pos);
-        pos += n;
-        this.stats.bytes += n;
-        this.progress();
-      }
-      // A file that ends in a hole, or shorter than its size said: the length must still be right.
-      if (written !== pos) await this.io.truncate(out, pos);
-      this.stats.files++;
-      // A new file already belongs to us: chown only when the image says otherwise.
-      if (this.sameOwner && (attr.uid !== EUID || attr.gid !== EGID)) {
-        try {
-          await this.io.chown(out, attr.uid, attr.gid);
-        } catch (e) {
-          const message = (e as Error).message;
-          slot.add(() => this.warn(`${dest}: chown ${attr.uid}:${attr.gid} failed (${message})`));
-        }
-      }
-      await this.io.chmod(out, attr.mode & (this.specialBits ? 0o7777 : 0o777));
-      try {
-        await this.io.utimes(out, seconds(attr.atime), seconds(attr.mtime));
-      } catch (e) {
-        const message = (e as Error).message;
-        slot.add(() => this.warn(`${dest}: setting times failed (${message})`));
-      }
-    } finally {
-      this.buffers.push(buf);
-      if (opened && this.fs.release) await this.fs.release(ino, fh);
-      await this.io.close(out);
-    }
-  }
-
-  private async copySymlink(ino: Ino, dest: string): Promise<void> {
-    const target = await this.fs.readlink(ino);
-    if (target.includes('\0')) throw new FsError('EIO', `${dest}: symlink target contains NUL`);
-    try {
-      await this.io.symlink(target, dest);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      await this.clearWay(dest);
-      await this.io.symlink(target, dest);
-    }
-    this.stats.symlinks++;
-  }
-
-  private async copySpecial(attr: Stat, imagePath: string, dest: string, slot: LogSlot): Promise<boolean> {
-    const type = attr.mode & S_IFMT;
-    if (this.options.specialFiles === false) {
-      slot.add(() => this.skip(imagePath, 'special files not requested'));
-      return false;
-    }
-    if (type !== S_IFIFO && !isRoot) {
-      slot.add(() => this.skip(imagePath, 'device nodes need root'));
-      return false;
-    }
-    await this.clearWay(dest);
-    // Node has no mknod(2); coreutils does it.
-    const args = type === S_IFIFO ? ['mkfifo', [dest]] : ['mknod', [dest, type === S_IFCHR ? 'c' : 'b', String(devMajor(attr.rdev)), String(devMinor(attr.rdev))]];
-    const r = spawnSync(args[0] as string, args[1] as string[], { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (r.status !== 0) {
-      const why = `${args[0]} failed: ${r.stderr?.toString().trim() || r.error?.message}`;
-      slot.add(() => this.skip(imagePath, why));
-      return false;
-    }
-    this.stats.special++;
-    return true;
-  }
-
-  /** Owner, mode and times by path (directories, symlinks, special files; regular files use their descriptor). */
-  private async setMetadata(path: string, attr: Stat, isSymlink: boolean, slot: LogSlot | undefined): Promise<void> {
-    const warn = (message: string) => (slot ? slot.add(() => this.warn(message)) : this.warn(message));
-    if (this.sameOwner) {
-      try {
-        await this.io.lchownPath(path, attr.uid, attr.gid);
-      } catch (e) {
-        warn(`${path}: chown ${attr.uid}:${attr.gid} failed (${(e as Error).message})`);
-      }
-    }
-    if (!isSymlink) {
-      const mask = this.specialBits ? 0o7777 : 0o777;
-      await this.io.chmodPath(path, attr.mode & mask);
-    }
-    try {
-      await this.io.utimesPath(path, seconds(attr.atime), seconds(attr.mtime), isSymlink);
-    } catch (e) {
-      warn(`${path}: setting times failed (${(e as Error).message})`);
-    }
-  }
-
   /** Directory modes and times last, deepest first, so writing into them was possible. */
   private async finishDirectories(): Promise<void> {
-    for (const d of this.dirsToFinish.reverse()) await this.setMetadata(d.path, d.attr, false, undefined);
+    const log: LeafLog = { warn: (m) => this.warn(m), skip: (p, r) => this.skip(p, r) };
+    for (const d of this.dirsToFinish.reverse()) await this.copier.setMetadata(d.path, d.attr, false, log);
   }
 }
 
-/** Node turns negative numbers into "now" (fs.utimes), so times before 1970 go in as Dates (ms precision). */
-function seconds(t: Timespec): number | Date {
-  return t.sec >= 0 ? t.sec + t.nsec / 1e9 : new Date(t.sec * 1000 + Math.floor(t.nsec / 1e6));
+/** A source the workers can be given (structured-cloneable: no functions, such as a custom fetch). */
+function cloneable(source: ExtractSource): boolean {
+  try {
+    structuredClone(source);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

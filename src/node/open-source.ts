@@ -33,6 +33,8 @@ export interface OpenedSource {
   driver: FileSystemDriver;
   /** The device the filesystem lives on (the partition). */
   device: BlockDevice;
+  /** The options it was opened with (extraction workers open the same source the same way). */
+  options: OpenSourceOptions;
   /** Flushes and closes the filesystem and the image. */
   close(): Promise<void>;
 }
@@ -60,6 +62,7 @@ export async function openSource(text: string | Address, options: OpenSourceOpti
       type: opened.type,
       driver: opened.driver,
       device: node.device,
+      options,
       async close() {
         try {
           await opened.fs.destroy?.();

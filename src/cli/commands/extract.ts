@@ -60,6 +60,8 @@ export async function copyOut(fs: OpenedFs, path: string, dest: string, io: Comm
   let lastPath = '';
   try {
     return await extractTree(fs.source.fs, ino, path, dest, {
+      // Worker threads open the same source and copy files in parallel (drivers with file handles).
+      source: { address: { source: fs.source.address.source, selectors: fs.source.address.selectors }, options: fs.source.options },
       onWarning: (w) => {
         bar?.done();
         io.stderr.write(`anymount: ${w}\n`);

@@ -24,7 +24,7 @@ import { corrupt } from '../../block/corrupt.js';
 import type { BlockDevice } from '../../block/device.js';
 import { LruCache } from '../../util/lru.js';
 import { FsError } from '../../errors.js';
-import { fragmentEntry } from './fragments.js';
+import { fragmentEntry, fragmentEntrySync } from './fragments.js';
 import type { Inode } from './inode.js';
 import type { Decompress, MetadataCursor, MetadataReader } from './metadata.js';
 import type { LookupTable } from './table.js';
@@ -94,6 +94,8 @@ export class DataReader {
   private readonly chunks: LruCache<string, Promise<Chunk>>;
   private readonly blocks: LruCache<number, Promise<Uint8Array>>;
   private readonly fragBlocks: LruCache<number, Promise<Uint8Array>>;
+  /** The fragment blocks of `fragBlocks` that have finished loading, for reads without a promise. */
+  private readonly fragData = new Map<number, Uint8Array>();
   /** inode reference → where the last read of it ended. */
   private readonly sequential = new LruCache<number, number>(SEQUENTIAL_FILES);
   private readonly prefetchMax: number;
@@ -101,7 +103,7 @@ export class DataReader {
   constructor(private readonly ctx: DataContext, budget: DataBudget) {
     this.chunks = new LruCache(budget.blockListBytes);
     this.blocks = new LruCache(budget.dataBytes);
-    this.fragBlocks = new LruCache(budget.fragmentBytes);
+    this.fragBlocks = new LruCache(budget.fragmentBytes, { onEvict: (disk) => this.fragData.delete(disk) });
     // Read-ahead must not push out what the readers are about to use: an eighth of the cache at most.
     this.prefetchMax = Math.min(PREFETCH_MAX, Math.floor(budget.dataBytes / 8));
   }
@@ -113,6 +115,8 @@ export class DataReader {
     const bs = this.ctx.blockSize;
     const first = Math.floor(pos / bs);
     const last = Math.floor((pos + len - 1) / bs);
+    // Only the tail, in a fragment block already decompressed (most small files of a tree): no I/O, no promise.
+    if (first >= inode.blockCount && this.tailSync(inode, buf, pos, len)) return len;
     const jobs: Promise<void>[] = [];
     let run: Run | undefined;
     const flush = () => {
@@ -182,10 +186,13 @@ export class DataReader {
     flush();
     flushDirect();
     const end = pos + len;
-    if ((pos === 0 || this.sequential.get(inode.ref) === pos) && end < inode.size && last + 1 < inode.blockCount) {
-      void this.prefetch(inode, last + 1, Math.min(len, this.prefetchMax)).catch(() => {});
+    // Only files with full blocks still ahead have anything to prefetch, now or on a later read.
+    if (last + 1 < inode.blockCount) {
+      if ((pos === 0 || this.sequential.get(inode.ref) === pos) && end < inode.size) {
+        void this.prefetch(inode, last + 1, Math.min(len, this.prefetchMax)).catch(() => {});
+      }
+      this.sequential.set(inode.ref, end);
     }
-    this.sequential.set(inode.ref, end);
     await settle(jobs);
     return len;
   }
@@ -285,23 +292,46 @@ export class DataReader {
     return data;
   }
 
+  /** The tail read from a cached fragment block, if its entry and block are in memory; false otherwise (nothing done). */
+  private tailSync(inode: Inode, buf: Uint8Array, pos: number, len: number): boolean {
+    const frags = this.ctx.fragments;
+    if (!frags) return false;
+    const entry = fragmentEntrySync(frags, inode.fragment, this.ctx.bytesUsed);
+    if (!entry) return false;
+    const data = this.fragData.get(entry.start_block);
+    if (!data) return false;
+    this.fragBlocks.get(entry.start_block); // counts as a use
+    this.placeTail(inode, entry.start_block, data, buf, pos, len);
+    return true;
+  }
+
+  private placeTail(inode: Inode, disk: number, data: Uint8Array, buf: Uint8Array, pos: number, len: number): void {
+    const k = inode.blockCount;
+    const tail = inode.size - k * this.ctx.blockSize;
+    if (inode.offset + tail > data.length) {
+      throw corrupt('squashfs', `inode ${inode.inode_number}: fragment ${inode.fragment}`, disk, `tail of ${tail} bytes at offset ${inode.offset} lies past the ${data.length}-byte fragment block`);
+    }
+    this.place(inode, k, data.subarray(inode.offset, inode.offset + tail), buf, pos, len);
+  }
+
   private async readTail(inode: Inode, buf: Uint8Array, pos: number, len: number): Promise<void> {
     const frags = this.ctx.fragments;
     if (!frags) throw corrupt('squashfs', `inode ${inode.inode_number}`, undefined, 'refers to a fragment but the image has no fragment table');
     const entry = await fragmentEntry(frags, inode.fragment, this.ctx.bytesUsed);
-    let p = this.fragBlocks.get(entry.start_block);
+    const disk = entry.start_block;
+    let p = this.fragBlocks.get(disk);
     if (!p) {
-      p = this.loadFragment(inode.fragment, entry.start_block, entry.size);
-      this.fragBlocks.set(entry.start_block, p, this.ctx.blockSize);
-      p.catch(() => this.fragBlocks.delete(entry.start_block));
+      const loading = this.loadFragment(inode.fragment, disk, entry.size);
+      p = loading;
+      this.fragBlocks.set(disk, loading, this.ctx.blockSize);
+      loading.then(
+        (data) => {
+          if (this.fragBlocks.peek(disk) === loading) this.fragData.set(disk, data);
+        },
+        () => this.fragBlocks.delete(disk),
+      );
     }
-    const data = await p;
-    const k = inode.blockCount;
-    const tail = inode.size - k * this.ctx.blockSize;
-    if (inode.offset + tail > data.length) {
-      throw corrupt('squashfs', `inode ${inode.inode_number}: fragment ${inode.fragment}`, entry.start_block, `tail of ${tail} bytes at offset ${inode.offset} lies past the ${data.length}-byte fragment block`);
-    }
-    this.place(inode, k, data.subarray(inode.offset, inode.offset + tail), buf, pos, len);
+    this.placeTail(inode, disk, await p, buf, pos, len);
   }
 
   private async loadFragment(index: number, disk: number, word: number): Promise<Uint8Array> {

@@ -16,13 +16,25 @@ export interface FragmentEntry {
 export const FRAGMENT_ENTRY_SIZE = 16;
 
 export async function fragmentEntry(table: LookupTable, index: number, bytesUsed: number): Promise<FragmentEntry> {
-  const b = await table.entry(index);
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const start_block = v.getUint32(4, true) * 0x1_0000_0000 + v.getUint32(0, true);
-  const size = v.getUint32(8, true);
+  return parseEntry(await table.entry(index), index, bytesUsed);
+}
+
+/** The entry if its table block is cached, else undefined (no I/O). */
+export function fragmentEntrySync(table: LookupTable, index: number, bytesUsed: number): FragmentEntry | undefined {
+  const b = table.entrySync(index);
+  return b && parseEntry(b, index, bytesUsed);
+}
+
+function parseEntry(b: Uint8Array, index: number, bytesUsed: number): FragmentEntry {
+  const start_block = u32(b, 4) * 0x1_0000_0000 + u32(b, 0);
+  const size = u32(b, 8);
   const len = size & 0xffffff;
   if (len === 0 || start_block + len > bytesUsed) {
     throw corrupt('squashfs', `fragment ${index}`, start_block, `block of ${len} bytes does not fit the ${bytesUsed}-byte image`);
   }
   return { start_block, size };
+}
+
+function u32(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 }
