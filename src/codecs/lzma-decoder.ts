@@ -46,6 +46,9 @@ const LEN_SIZE = 2 + 16 * 8 + 16 * 8 + 256; // choice, choice2, low[16][8], mid[
 const REP_LEN_CODER = LEN_CODER + LEN_SIZE;
 const LITERAL = REP_LEN_CODER + LEN_SIZE; // 0x300 per literal state
 
+/** The state after a literal, by state (the specification's UpdateState_Literal). */
+const AFTER_LITERAL = new Uint8Array([0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 4, 5]);
+
 /** Distance 0xffffffff as int32. */
 const END_MARKER = -1;
 
@@ -170,7 +173,7 @@ export class LzmaDecoder {
         probs[i] = p + ((2048 - p) >>> 5);
         if (range >>> 24 === 0) {
           range <<= 8;
-          code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+          code = (code << 8) | input[inPos]!;
           inPos++;
         }
         // Literal.
@@ -203,7 +206,7 @@ export class LzmaDecoder {
             }
             if (range >>> 24 === 0) {
               range <<= 8;
-              code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+              code = (code << 8) | input[inPos]!;
               inPos++;
             }
           } while (symbol < 0x100);
@@ -224,13 +227,13 @@ export class LzmaDecoder {
             }
             if (range >>> 24 === 0) {
               range <<= 8;
-              code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+              code = (code << 8) | input[inPos]!;
               inPos++;
             }
           } while (symbol < 0x100);
         }
         out[outPos++] = symbol & 0xff;
-        state = state < 4 ? 0 : state < 10 ? state - 3 : state - 6;
+        state = AFTER_LITERAL[state]!;
         continue;
       }
       range = (range - bound) | 0;
@@ -238,7 +241,7 @@ export class LzmaDecoder {
       probs[i] = p - (p >>> 5);
       if (range >>> 24 === 0) {
         range <<= 8;
-        code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+        code = (code << 8) | input[inPos]!;
         inPos++;
       }
 
@@ -260,7 +263,7 @@ export class LzmaDecoder {
       }
       if (range >>> 24 === 0) {
         range <<= 8;
-        code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+        code = (code << 8) | input[inPos]!;
         inPos++;
       }
       if (!isRep) {
@@ -283,7 +286,7 @@ export class LzmaDecoder {
         }
         if (range >>> 24 === 0) {
           range <<= 8;
-          code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+          code = (code << 8) | input[inPos]!;
           inPos++;
         }
         if (g0) {
@@ -303,7 +306,7 @@ export class LzmaDecoder {
           }
           if (range >>> 24 === 0) {
             range <<= 8;
-            code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+            code = (code << 8) | input[inPos]!;
             inPos++;
           }
           if (short) {
@@ -333,7 +336,7 @@ export class LzmaDecoder {
           }
           if (range >>> 24 === 0) {
             range <<= 8;
-            code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+            code = (code << 8) | input[inPos]!;
             inPos++;
           }
           let dist: number;
@@ -356,7 +359,7 @@ export class LzmaDecoder {
             }
             if (range >>> 24 === 0) {
               range <<= 8;
-              code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+              code = (code << 8) | input[inPos]!;
               inPos++;
             }
             rep2 = rep1;
@@ -386,7 +389,7 @@ export class LzmaDecoder {
         probs[i] = p - (p >>> 5);
         if (range >>> 24 === 0) {
           range <<= 8;
-          code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+          code = (code << 8) | input[inPos]!;
           inPos++;
         }
         i = lenBase + 1;
@@ -409,7 +412,7 @@ export class LzmaDecoder {
       }
       if (range >>> 24 === 0) {
         range <<= 8;
-        code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+        code = (code << 8) | input[inPos]!;
         inPos++;
       }
       let m = 1;
@@ -429,7 +432,7 @@ export class LzmaDecoder {
         }
         if (range >>> 24 === 0) {
           range <<= 8;
-          code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+          code = (code << 8) | input[inPos]!;
           inPos++;
         }
       } while (m < limit);
@@ -459,7 +462,7 @@ export class LzmaDecoder {
           }
           if (range >>> 24 === 0) {
             range <<= 8;
-            code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+            code = (code << 8) | input[inPos]!;
             inPos++;
           }
         } while (m < 64);
@@ -485,7 +488,7 @@ export class LzmaDecoder {
               } else bits <<= 1;
               if (range >>> 24 === 0) {
                 range <<= 8;
-                code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+                code = (code << 8) | input[inPos]!;
                 inPos++;
               }
             } while (--direct > 0);
@@ -511,7 +514,7 @@ export class LzmaDecoder {
             }
             if (range >>> 24 === 0) {
               range <<= 8;
-              code = (code << 8) | (inPos < inEnd ? input[inPos]! : 0);
+              code = (code << 8) | input[inPos]!;
               inPos++;
             }
           }

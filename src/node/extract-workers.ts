@@ -72,6 +72,7 @@ export class LeafBatches {
   private localBusy = false;
   private walkDone = false;
   private closing = false;
+  private lastSlot: Slot | undefined;
   private started = false;
   /** Batches run by workers and on this thread (for tests and benches). */
   readonly stats = { worker: 0, local: 0 };
@@ -101,11 +102,16 @@ export class LeafBatches {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      let best: Slot | undefined;
-      for (const s of this.slots) {
-        if (s.state === 'ready' && s.inflight.size < DEPTH && (!best || s.inflight.size < best.inflight.size)) best = s;
+      // Consecutive batches share blocks (small files' tails packed together): the worker that got
+      // the last one takes the next while it has room, so fewer blocks are decompressed twice.
+      let best = this.lastSlot && this.lastSlot.state === 'ready' && this.lastSlot.inflight.size < DEPTH ? this.lastSlot : undefined;
+      if (!best) {
+        for (const s of this.slots) {
+          if (s.state === 'ready' && s.inflight.size < DEPTH && (!best || s.inflight.size < best.inflight.size)) best = s;
+        }
       }
       if (!best) break;
+      this.lastSlot = best;
       this.send(best, this.queue.shift()!);
     }
     // A worker keeps the process alive only while someone waits for it: its batches, or its start with batches queued.

@@ -101,7 +101,7 @@ export interface ExtractStats {
 /** Non-directory entries copied at once on this thread. */
 const FILES_IN_FLIGHT = 8;
 /** Leaves per batch sent to a worker. */
-const BATCH_ITEMS = 64;
+const BATCH_ITEMS = 128;
 /**
  * Batches sent and not yet reported before the walk waits: enough for the
  * walk to run ahead while the workers start (a few hundred bytes a leaf).
