@@ -42,6 +42,8 @@ export const extractTestHooks = {
 };
 
 const DEPTH = 2;
+/** Queued batches one worker may take at once. */
+const MERGE_MAX = 4;
 const CLOSE_TIMEOUT_MS = 2000;
 const WORKER_URL = new URL('./extract-worker.js', import.meta.url);
 
@@ -112,7 +114,11 @@ export class LeafBatches {
       }
       if (!best) break;
       this.lastSlot = best;
-      this.send(best, this.queue.shift()!);
+      // With a queue, a worker takes a run of batches at once (its share, up to MERGE_MAX): fewer
+      // boundaries between workers, so fewer shared blocks decompressed by both.
+      const ready = this.slots.filter((s) => s.state === 'ready').length;
+      const take = Math.max(1, Math.min(MERGE_MAX, Math.floor(this.queue.length / ready)));
+      this.send(best, merge(this.queue.splice(0, take)));
     }
     // A worker keeps the process alive only while someone waits for it: its batches, or its start with batches queued.
     // While closing, close() holds every worker referenced until it is gone.
@@ -213,4 +219,29 @@ export class LeafBatches {
       }),
     );
   }
+}
+
+/** One job for several consecutive ones: their items in order; the results split back. */
+function merge(jobs: Job[]): Job {
+  if (jobs.length === 1) return jobs[0]!;
+  return {
+    items: jobs.flatMap((j) => j.items),
+    resolve(results) {
+      let at = 0;
+      let n = 0;
+      for (const j of jobs) {
+        const end = at + j.items.length;
+        const notes: BatchResults['notes'] = [];
+        while (n < results.notes.length && results.notes[n]!.i < end) {
+          const note = results.notes[n++]!;
+          notes.push({ ...note, i: note.i - at });
+        }
+        j.resolve({ status: results.status.subarray(at, end), bytes: results.bytes.subarray(at, end), notes });
+        at = end;
+      }
+    },
+    reject(e) {
+      for (const j of jobs) j.reject(e);
+    },
+  };
 }
