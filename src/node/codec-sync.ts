@@ -6,8 +6,9 @@
  * on corrupt input.
  *
  * deflate/zlib/gzip: node:zlib's sync forms (native). zstd: node:zlib's
- * when this Node has it (22.15+), zstd's WebAssembly build (zstddec)
- * otherwise. xz/lzma/lz4/lzo: our TypeScript decoders.
+ * when this Node has it (22.15+), else zstd's WebAssembly build from
+ * @foxglove/wasm-zstd (zstd-wasm.ts), else zstddec's. xz/lzma/lz4/lzo: our
+ * TypeScript decoders.
  */
 import * as zlib from 'node:zlib';
 import type { CodecName } from '../codecs/index.js';
@@ -17,6 +18,7 @@ import { lzoDecompressSync } from '../codecs/lzo.js';
 import { xzDecompressSync } from '../codecs/xz.js';
 import { zstdDecoder, zstdDecompressWith, type ZstdDecode } from '../codecs/zstd.js';
 import { FsError } from '../errors.js';
+import { wasmZstdDecoder } from './zstd-wasm.js';
 
 type ZlibSync = (buf: Uint8Array, options: zlib.ZlibOptions) => Buffer;
 /** node:zlib's CRC-32 (Node ≥ 20.15), for xz's checks. */
@@ -38,7 +40,7 @@ let zstd: ZstdDecode | undefined = nativeZstd
 
 /** Makes `name` ready to run synchronously (zstd's WebAssembly module is instantiated once per thread). */
 export async function prepareCodec(name: CodecName): Promise<void> {
-  if (name === 'zstd' && !zstd) zstd = await zstdDecoder(true);
+  if (name === 'zstd' && !zstd) zstd = (await wasmZstdDecoder()) ?? (await zstdDecoder(true));
 }
 
 /** True once `name` can run synchronously on this thread. */
