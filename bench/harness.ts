@@ -3,7 +3,7 @@
  * rounds, report medians and the ratio. Never used for assertions in tests.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,4 +52,36 @@ export function report(name: string, ours: string, theirs: string, ratio: number
 
 export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Runs a bash command line (errexit, pipefail); throws with its stderr when it fails. */
+export function sh(cmd: string): void {
+  const r = spawnSync('bash', ['-eu', '-o', 'pipefail', '-c', cmd], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
+}
+
+export async function exists(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined)) !== undefined;
+}
+
+/**
+ * A realistic tree at `dest` for the extraction benches: whole subdirectories
+ * of /usr/share then /usr/lib, in name order, until about `mib` MiB (giants
+ * over 80 MiB skipped, for variety).
+ */
+export async function copySystemTree(dest: string, mib: number): Promise<void> {
+  sh(`rm -rf '${dest}.tmp' && mkdir -p '${dest}.tmp'`);
+  let total = 0;
+  for (const top of ['/usr/share', '/usr/lib']) {
+    for (const name of (await readdir(top)).sort()) {
+      if (total >= mib) break;
+      const path = join(top, name);
+      const r = spawnSync('du', ['-sm', path], { encoding: 'utf8' });
+      const size = Number(r.stdout.split('\t')[0]);
+      if (!Number.isFinite(size) || size > 80) continue;
+      sh(`mkdir -p '${dest}.tmp${top}' && cp -a '${path}' '${dest}.tmp${top}/'`);
+      total += size;
+    }
+  }
+  sh(`mv '${dest}.tmp' '${dest}'`);
 }

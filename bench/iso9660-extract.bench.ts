@@ -9,50 +9,22 @@
  *   a tmpfs directory (/dev/shm).
  * Rounds alternate ours and theirs (the machine is shared); medians; peak RSS.
  */
-import { spawnSync } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileDevice } from '../src/node/file-device.js';
 import { Iso9660FileSystem } from '../src/fs/iso9660/filesystem.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../src/fs/mode.js';
 import { hasTool } from '../test/helpers/tools.js';
-import { benchDir, median, mibps, peakRssMiB, report } from './harness.js';
+import { benchDir, copySystemTree, exists, median, mibps, peakRssMiB, report, sh } from './harness.js';
 
 const MiB = 1 << 20;
 const ROUNDS = 3;
 const TARGET_MIB = 250;
 
-function sh(cmd: string): void {
-  const r = spawnSync('bash', ['-eu', '-o', 'pipefail', '-c', cmd], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C.UTF-8' } });
-  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
-}
-
 function timeSh(cmd: string): number {
   const t0 = process.hrtime.bigint();
   sh(cmd);
   return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
-async function exists(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => undefined)) !== undefined;
-}
-
-/** Copies whole subdirectories of /usr/share then /usr/lib, in name order, until about TARGET_MIB. */
-async function makeSource(src: string): Promise<void> {
-  sh(`rm -rf '${src}.tmp' && mkdir -p '${src}.tmp'`);
-  let total = 0;
-  for (const top of ['/usr/share', '/usr/lib']) {
-    for (const name of (await readdir(top)).sort()) {
-      if (total >= TARGET_MIB) break;
-      const path = join(top, name);
-      const r = spawnSync('du', ['-sm', path], { encoding: 'utf8' });
-      const mib = Number(r.stdout.split('\t')[0]);
-      if (!Number.isFinite(mib) || mib > 80) continue; // skip giants, keep variety
-      sh(`mkdir -p '${src}.tmp${top}' && cp -a '${path}' '${src}.tmp${top}/'`);
-      total += mib;
-    }
-  }
-  sh(`mv '${src}.tmp' '${src}'`);
 }
 
 interface Totals {
@@ -101,7 +73,7 @@ async function main(): Promise<void> {
   }
   const dir = await benchDir('iso9660');
   const src = join(dir, 'src');
-  if (!(await exists(src))) await makeSource(src);
+  if (!(await exists(src))) await copySystemTree(src, TARGET_MIB);
   const image = join(dir, 'tree.iso');
   if (!(await exists(image))) sh(`xorriso -as mkisofs -R -J -joliet-long -quiet -o '${image}.tmp' '${src}' && mv '${image}.tmp' '${image}'`);
   const dest = `/dev/shm/anymount-bench-iso9660-${process.pid}`;

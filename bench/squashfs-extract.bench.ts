@@ -13,44 +13,17 @@
  * shared); medians; peak RSS.
  */
 import { spawnSync } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configureCodecPool } from '../src/node/codecs.js';
 import { extractTree, type ExtractStats } from '../src/node/extract.js';
 import { openSource } from '../src/node/open-source.js';
 import { hasTool } from '../test/helpers/tools.js';
-import { benchDir, median, mibps, peakRssMiB, report } from './harness.js';
+import { benchDir, copySystemTree, exists, median, mibps, peakRssMiB, report, sh } from './harness.js';
 
 const MiB = 1 << 20;
 const ROUNDS = 5;
 const TARGET_MIB = 250;
-
-function sh(cmd: string): void {
-  const r = spawnSync('bash', ['-eu', '-o', 'pipefail', '-c', cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
-}
-
-async function exists(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => undefined)) !== undefined;
-}
-
-/** Copies whole subdirectories of /usr/share then /usr/lib, in name order, until about TARGET_MIB. */
-async function makeSource(src: string): Promise<void> {
-  sh(`rm -rf '${src}.tmp' && mkdir -p '${src}.tmp'`);
-  let total = 0;
-  for (const top of ['/usr/share', '/usr/lib']) {
-    for (const name of (await readdir(top)).sort()) {
-      if (total >= TARGET_MIB) break;
-      const path = join(top, name);
-      const r = spawnSync('du', ['-sm', path], { encoding: 'utf8' });
-      const mib = Number(r.stdout.split('\t')[0]);
-      if (!Number.isFinite(mib) || mib > 80) continue; // skip giants, keep variety
-      sh(`mkdir -p '${src}.tmp${top}' && cp -a '${path}' '${src}.tmp${top}/'`);
-      total += mib;
-    }
-  }
-  sh(`mv '${src}.tmp' '${src}'`);
-}
 
 async function extractOurs(image: string, dest: string): Promise<{ seconds: number; stats: ExtractStats }> {
   sh(`rm -rf '${dest}'`);
@@ -82,7 +55,7 @@ async function main(): Promise<void> {
   }
   const dir = await benchDir('squashfs');
   const src = join(dir, 'src');
-  if (!(await exists(src))) await makeSource(src);
+  if (!(await exists(src))) await copySystemTree(src, TARGET_MIB);
   const dest = `/dev/shm/anymount-bench-squashfs-${process.pid}`;
   const theirDest = `${dest}-unsquashfs`;
   try {
