@@ -213,9 +213,13 @@ export class LzmaDecoder {
             }
           } while (symbol < 0x100);
         } else {
+          i = base + 1;
+          p = probs[i]!;
           do {
-            i = base + symbol;
-            p = probs[i]!;
+            // Both candidates for the next bit's probability load while this bit decodes.
+            const next = base + (symbol << 1);
+            const p0 = probs[next]!;
+            const p1 = probs[next + 1]!;
             bound = Math.imul(range >>> 11, p);
             const bit = +((code ^ SIGN) >= (bound ^ SIGN));
             const zero = bit - 1;
@@ -223,6 +227,8 @@ export class LzmaDecoder {
             code = (code - (bound & -bit)) | 0;
             probs[i] = p - ((p + (zero & 31)) >> 5) + (zero & 64);
             symbol = (symbol << 1) | bit;
+            i = next + bit;
+            p = p0 ^ ((p0 ^ p1) & -bit);
             if (range >>> 24 === 0) {
               range <<= 8;
               code = (code << 8) | input[inPos]!;
@@ -526,12 +532,11 @@ export class LzmaDecoder {
         throw new FsError('EIO', `${this.format}: output exceeds ${out.length} bytes`);
       }
       let from = outPos - rep0 - 1;
-      if (n > 32 && rep0 + 1 >= n) {
-        // copyWithin has a call cost that only pays off for long copies.
+      // copyWithin has a call cost that only pays off for long copies. Both comparisons run on
+      // every match: one never run before optimisation deoptimises when it first runs.
+      const long = n > 32;
+      if (rep0 >= n - 1 && long) {
         out.copyWithin(outPos, from, from + n);
-        outPos += n;
-      } else if (rep0 === 0 && n > 32) {
-        out.fill(out[from]!, outPos, outPos + n);
         outPos += n;
       } else {
         const stop = outPos + n;
