@@ -4,6 +4,7 @@
  * record it, and wait until it is unmounted — by `anymount unmount`, by
  * umount(8), or by SIGINT/SIGTERM here. Then flush, close and forget.
  */
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { FsError } from '../errors.js';
@@ -116,7 +117,8 @@ async function openForServing(address: Address, o: ServeOptions): Promise<{ sour
   if (o.overlay === 'memory') {
     const source = await openSource(address, base);
     if (!o.rw) return { source, fs: source.fs };
-    const upper = new MemFileSystem({ name: 'memory overlay' });
+    // Sized like a default tmpfs (half of RAM): a runaway writer gets ENOSPC, not an out-of-memory kill, and df shows a real size.
+    const upper = new MemFileSystem({ name: 'memory overlay', maxBytes: Math.floor(totalmem() / 2) });
     const fs = await OverlayFileSystem.create({ lowers: [source.fs], upper, name: `${source.type}+memory` });
     return { source, fs, overlayNote: 'memory' };
   }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, open, readFile, rm, chmod, writeFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fixture, repoRoot } from '../helpers/fixtures.js';
 import { hasTool, needTools, run, isRoot, toolEnv } from '../helpers/tools.js';
@@ -186,6 +186,11 @@ test('--rw: refused with an overlay hint for read-only drivers; --overlay memory
     assert.equal(anymount(s.state, ['mount', '--rw', '--overlay', 'memory', ext4, s.mp]).code, 0);
     await writeFile(join(s.mp, 'docs/hello.txt'), 'changed in memory\n');
     assert.equal(await readFile(join(s.mp, 'docs/hello.txt'), 'utf8'), 'changed in memory\n');
+    // The memory layer is sized like a default tmpfs: half of RAM, as df sees it through the kernel.
+    const df = spawnSync('df', ['-B1', '--output=size', s.mp], { encoding: 'utf8' });
+    assert.equal(df.status, 0, df.stderr);
+    const size = Number(df.stdout.trim().split('\n').pop());
+    assert.ok(Math.abs(size - totalmem() / 2) <= 4096, `df size ${size}, half of RAM ${totalmem() / 2}`);
     assert.equal(anymount(s.state, ['unmount', s.mp]).code, 0);
     assert.equal(sha(await readFile(ext4)), before, 'ext4 image untouched');
 
