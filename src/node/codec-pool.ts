@@ -119,6 +119,7 @@ export class CodecPool {
   private closed = false;
   private idleWaiters: Array<() => void> = [];
   private workers: number;
+  private inlineHolds = 0;
 
   constructor(options: CodecPoolOptions = {}) {
     const n = options.workers ?? availableParallelism();
@@ -137,7 +138,7 @@ export class CodecPool {
   }
 
   decompress(codec: CodecName, input: Uint8Array, maxOutput: number, partial = false): Promise<Uint8Array> {
-    if (this.size === 0 || this.closed || maxOutput < this.inlineBelow[codec] || this.queued >= MAX_QUEUED) {
+    if (this.size === 0 || this.closed || this.inlineHolds > 0 || maxOutput < this.inlineBelow[codec] || this.queued >= MAX_QUEUED) {
       this.stats.inline++;
       return this.inline(codec, input, maxOutput, partial);
     }
@@ -164,6 +165,20 @@ export class CodecPool {
         });
       }),
     );
+  }
+
+  /**
+   * Until the returned function is called, every job runs on the calling
+   * thread: for a caller whose own worker threads already fill the cores
+   * (extractTree), where round trips and idle pool threads only cost.
+   */
+  holdInline(): () => void {
+    this.inlineHolds++;
+    let held = true;
+    return () => {
+      if (held) this.inlineHolds--;
+      held = false;
+    };
   }
 
   /** Lets the jobs already submitted finish, then stops the workers. Later jobs run inline. */

@@ -23,6 +23,8 @@
  *   terminates those that do not within CLOSE_TIMEOUT_MS.
  */
 import { Worker } from 'node:worker_threads';
+import { codecPool } from './codecs.js';
+import { preferSyncReads } from './file-device.js';
 import { FsError } from '../errors.js';
 import type { FileSystem } from '../fs/filesystem.js';
 import type { Address } from './address.js';
@@ -82,6 +84,8 @@ export class LeafBatches {
   private closing = false;
   private lastSlot: Slot | undefined;
   private started = false;
+  /** Undoes what starting the workers changed on this thread. */
+  private restore: (() => void) | undefined;
   /** Batches run by workers and on this thread (for tests and benches). */
   readonly stats = { worker: 0, local: 0 };
 
@@ -100,6 +104,14 @@ export class LeafBatches {
   submit(items: BatchItem[], last = false): Promise<BatchResults> {
     if (!this.started && !last) {
       this.started = true;
+      // The workers fill the cores: this thread's own reads (metadata, a block or 8 KiB at a time) run in
+      // place, not through the threadpool or the codec pool (round trips and pool threads competing for cores).
+      const release = codecPool().holdInline();
+      const wasSync = preferSyncReads(true);
+      this.restore = () => {
+        release();
+        preferSyncReads(wasSync);
+      };
       for (let i = 0; i < this.workers; i++) this.spawn();
     }
     return new Promise((resolve, reject) => {
@@ -209,6 +221,8 @@ export class LeafBatches {
   /** Stops every worker (after the batches they hold); call once nothing more will be submitted. */
   async close(): Promise<void> {
     this.closing = true;
+    this.restore?.();
+    this.restore = undefined;
     await Promise.all(
       this.slots.map(async (s) => {
         // Someone waits for it now (an unref'd worker would let the process end before it has).

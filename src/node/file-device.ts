@@ -18,9 +18,11 @@ import { blockDeviceGeometry } from './block-geometry.js';
  */
 let syncReads = false;
 
-/** Makes FileDevice reads on this thread synchronous (see syncReads). */
-export function preferSyncReads(on: boolean): void {
+/** Makes FileDevice reads on this thread synchronous (see syncReads); returns the previous setting. */
+export function preferSyncReads(on: boolean): boolean {
+  const was = syncReads;
   syncReads = on;
+  return was;
 }
 
 export interface FileDeviceOptions {
