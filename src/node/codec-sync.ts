@@ -38,9 +38,16 @@ let zstd: ZstdDecode | undefined = nativeZstd
     }
   : undefined;
 
+/** A compiled zstd WebAssembly module from another thread (wasmZstdModule there), for prepareCodec to instantiate. */
+let givenZstdModule: WebAssembly.Module | undefined;
+
+export function useZstdModule(module: WebAssembly.Module | undefined): void {
+  givenZstdModule = module;
+}
+
 /** Makes `name` ready to run synchronously (zstd's WebAssembly module is instantiated once per thread). */
 export async function prepareCodec(name: CodecName): Promise<void> {
-  if (name === 'zstd' && !zstd) zstd = (await wasmZstdDecoder()) ?? (await zstdDecoder(true));
+  if (name === 'zstd' && !zstd) zstd = (await wasmZstdDecoder(givenZstdModule)) ?? (await zstdDecoder(true));
 }
 
 /** True once `name` can run synchronously on this thread. */

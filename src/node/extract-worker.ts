@@ -11,6 +11,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FsError } from '../errors.js';
+import { useZstdModule } from './codec-sync.js';
 import { configureCodecPool } from './codecs.js';
 import { copyBatch, failedBatch, serializeError, type BatchItem } from './extract-batch.js';
 import { HostFileIo } from './extract-io.js';
@@ -22,6 +23,8 @@ import type { ExtractSource } from './extract-workers.js';
 export interface WorkerInit {
   source: ExtractSource;
   leaf: LeafOptions;
+  /** The walking thread's compiled zstd WebAssembly module, if it has one (compiled and optimised once, not per worker). */
+  zstdModule?: WebAssembly.Module;
 }
 
 export type ToWorker = { type: 'batch'; batch: number; items: BatchItem[] } | { type: 'close' };
@@ -31,6 +34,7 @@ if (!port) throw new Error('extract-worker.js runs as a worker thread');
 const init = workerData as WorkerInit;
 
 configureCodecPool({ workers: 0 });
+useZstdModule(init.zstdModule);
 // Nothing else runs on this thread: reading the image in place beats waiting for the threadpool.
 preferSyncReads(true);
 let opened: OpenedSource | undefined;

@@ -32,6 +32,7 @@ import { copyBatch, type BatchItem, type BatchResults, type SerializedError } fr
 import type { LeafCopier, LeafOptions } from './extract-leaf.js';
 import type { ToWorker, WorkerInit } from './extract-worker.js';
 import type { OpenSourceOptions } from './open-source.js';
+import { wasmZstdModule } from './zstd-wasm.js';
 
 /** Where a FileSystem came from, so a worker can open the same one (openSource). */
 export interface ExtractSource {
@@ -182,7 +183,8 @@ export class LeafBatches {
   }
 
   private spawn(): void {
-    const worker = new Worker(WORKER_URL, { workerData: this.init });
+    const init: WorkerInit = { ...this.init, zstdModule: wasmZstdModule() };
+    const worker = new Worker(WORKER_URL, { workerData: init });
     let exited!: () => void;
     let online!: () => void;
     const slot: Slot = { worker, state: 'starting', inflight: new Map(), online: new Promise((r) => (online = r)), exited: new Promise((r) => (exited = r)) };
