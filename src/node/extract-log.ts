@@ -36,6 +36,11 @@ export class OrderedLog {
     return s;
   }
 
+  /** Whether `s` is the latest slot handed out (nothing started after it). */
+  isLast(s: LogSlot): boolean {
+    return this.slots[this.slots.length - 1] === s;
+  }
+
   /** Delivers what the leading slots hold; stops at the first slot still open. */
   pump(): void {
     while (this.head < this.slots.length) {

@@ -13,7 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { FsError } from '../errors.js';
 import { useZstdModule } from './codec-sync.js';
 import { configureCodecPool } from './codecs.js';
-import { copyBatch, failedBatch, serializeError, type BatchItem } from './extract-batch.js';
+import { copyBatch, failedBatch, serializeError, type LeafBatch } from './extract-batch.js';
 import { HostFileIo } from './extract-io.js';
 import { LeafCopier, type LeafOptions } from './extract-leaf.js';
 import { preferSyncReads } from './file-device.js';
@@ -27,7 +27,7 @@ export interface WorkerInit {
   zstdModule?: WebAssembly.Module;
 }
 
-export type ToWorker = { type: 'batch'; batch: number; items: BatchItem[] } | { type: 'close' };
+export type ToWorker = { type: 'batch'; batch: number; items: LeafBatch } | { type: 'close' };
 
 const port = parentPort;
 if (!port) throw new Error('extract-worker.js runs as a worker thread');
@@ -68,7 +68,7 @@ if (opened) {
         port.postMessage({ type: 'batch', batch: msg.batch, results }, [results.status.buffer as ArrayBuffer, results.bytes.buffer as ArrayBuffer]);
       } catch (e) {
         // Every batch gets an answer: the walking thread waits for it.
-        port.postMessage({ type: 'batch', batch: msg.batch, results: failedBatch(msg.items.length, e) });
+        port.postMessage({ type: 'batch', batch: msg.batch, results: failedBatch(msg.items.count, e) });
       }
     });
   });

@@ -28,7 +28,7 @@ import { preferSyncReads } from './file-device.js';
 import { FsError } from '../errors.js';
 import type { FileSystem } from '../fs/filesystem.js';
 import type { Address } from './address.js';
-import { copyBatch, type BatchItem, type BatchResults, type SerializedError } from './extract-batch.js';
+import { concatBatches, copyBatch, type LeafBatch, type BatchResults, type SerializedError } from './extract-batch.js';
 import type { LeafCopier, LeafOptions } from './extract-leaf.js';
 import type { ToWorker, WorkerInit } from './extract-worker.js';
 import type { OpenSourceOptions } from './open-source.js';
@@ -62,7 +62,7 @@ type FromWorker =
   | { type: 'batch'; batch: number; results: BatchResults };
 
 interface Job {
-  items: BatchItem[];
+  items: LeafBatch;
   resolve: (results: BatchResults) => void;
   reject: (e: unknown) => void;
 }
@@ -102,7 +102,7 @@ export class LeafBatches {
    * The results of copying `items`, in order (from a worker, or from this
    * thread). `last`: no batch follows, so no worker is started for it.
    */
-  submit(items: BatchItem[], last = false): Promise<BatchResults> {
+  submit(items: LeafBatch, last = false): Promise<BatchResults> {
     if (!this.started && !last) {
       this.started = true;
       // The workers fill the cores: this thread's own reads (metadata, a block or 8 KiB at a time) run in
@@ -249,12 +249,12 @@ export class LeafBatches {
 function merge(jobs: Job[]): Job {
   if (jobs.length === 1) return jobs[0]!;
   return {
-    items: jobs.flatMap((j) => j.items),
+    items: concatBatches(jobs.map((j) => j.items)),
     resolve(results) {
       let at = 0;
       let n = 0;
       for (const j of jobs) {
-        const end = at + j.items.length;
+        const end = at + j.items.count;
         const notes: BatchResults['notes'] = [];
         while (n < results.notes.length && results.notes[n]!.i < end) {
           const note = results.notes[n++]!;

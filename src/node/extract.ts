@@ -49,7 +49,7 @@ import { FsError, toFsError } from '../errors.js';
 import type { FileSystem, Ino, Stat } from '../fs/filesystem.js';
 import { DT_DIR, DT_UNKNOWN, S_IFMT, S_IFDIR } from '../fs/mode.js';
 import { safeName, uniqueName, unsafeNameReason } from '../util/safe-name.js';
-import { ITEM_DEFERRED, ITEM_FAILED, ITEM_FILE, ITEM_SPECIAL, ITEM_SYMLINK, rebuildError, type BatchItem, type BatchResults } from './extract-batch.js';
+import { ITEM_DEFERRED, ITEM_FAILED, ITEM_FILE, ITEM_SPECIAL, ITEM_SYMLINK, LeafBatchBuilder, leafDest, leafHandle, leafImagePath, rebuildError, type BatchResults, type LeafBatch } from './extract-batch.js';
 import { HostFileIo } from './extract-io.js';
 import { LeafCopier, type LeafLog, type LeafOptions } from './extract-leaf.js';
 import { OrderedLog, type LogSlot } from './extract-log.js';
@@ -121,11 +121,15 @@ interface LinkStep {
   resolve: (path: string | undefined) => void;
 }
 
-/** A leaf sent in a batch, with what the walk knows of it. */
-interface QueuedLeaf {
-  item: BatchItem;
-  order: number;
-  slot: LogSlot;
+/**
+ * A batch being filled or sent, with what the walk keeps of each leaf: its
+ * order, and its log slot — one slot for a run of leaves with nothing else
+ * started between them (their messages come out in item order anyway).
+ */
+interface QueuedBatch {
+  leaves: LeafBatchBuilder;
+  orders: number[];
+  slots: LogSlot[];
 }
 
 class Extractor {
@@ -142,7 +146,7 @@ class Extractor {
   private readonly localBytes = { n: 0 };
   /** Parallel copies: the batches, the one being filled, and the reports still to apply, in order. */
   private readonly batches: LeafBatches | undefined;
-  private filling: QueuedLeaf[] = [];
+  private filling: QueuedBatch = newBatch();
   private reported: Promise<void> = Promise.resolve();
   private batchesOut = 0;
   private batchWaiters: Array<() => void> = [];
@@ -214,7 +218,7 @@ class Extractor {
             slot.close();
           }
         }
-        if (this.batches && this.filling.length > 0) this.sendBatch(true);
+        if (this.batches && this.filling.slots.length > 0) this.sendBatch(true);
         this.batches?.finishWalk();
       } catch (e) {
         this.fail(this.order++, e);
@@ -247,6 +251,8 @@ class Extractor {
     this.dirsToFinish.push({ path: dest, attr });
     ancestors.add(ino);
     const taken = new Set<string>();
+    // join(dest, name) for a plain component name, without normalising each time.
+    const destPrefix = join(dest, 'x').slice(0, -1);
     const fh = this.fs.opendir ? await this.fs.opendir(ino) : 0;
     try {
       let cookie = 0;
@@ -263,7 +269,7 @@ class Extractor {
           if (reason) hostName = safeName(entry.name);
           hostName = uniqueName(hostName, taken);
           taken.add(hostName);
-          const childDest = join(dest, hostName);
+          const childDest = destPrefix + hostName;
           if (hostName !== entry.name) {
             this.note(() => {
               this.stats.renamed.push({ from: childImagePath, to: childDest });
@@ -271,7 +277,7 @@ class Extractor {
             });
           }
           // A leaf the workers can reach by handle: no lookup here at all.
-          if (this.batches && entry.type !== DT_DIR && entry.type !== DT_UNKNOWN && (await this.queueLeaf(entry.ino, childImagePath, childDest))) continue;
+          if (this.batches && entry.type !== DT_DIR && entry.type !== DT_UNKNOWN && (await this.queueLeaf(entry.ino, imagePath, destPrefix, entry.name, hostName, childImagePath))) continue;
           let child;
           try {
             child = await this.fs.lookup(ino, entry.name);
@@ -330,7 +336,7 @@ class Extractor {
   // ----- parallel copies (worker threads, by file handle) -----
 
   /** Adds the leaf `ino` to the batch being filled; false if it has no handle (the caller copies it here). */
-  private async queueLeaf(ino: Ino, imagePath: string, dest: string): Promise<boolean> {
+  private async queueLeaf(ino: Ino, dirPath: string, destPrefix: string, name: string, hostName: string, imagePath: string): Promise<boolean> {
     let handle: Uint8Array;
     try {
       handle = this.fs.encodeHandle!(ino);
@@ -338,8 +344,12 @@ class Extractor {
       return false;
     }
     this.enter(imagePath);
-    this.filling.push({ item: { handle, imagePath, dest }, order: this.order++, slot: this.log.slot() });
-    if (this.filling.length >= BATCH_ITEMS) {
+    const b = this.filling;
+    const n = b.slots.length;
+    b.leaves.add(handle, dirPath, destPrefix, name, hostName);
+    b.orders.push(this.order++);
+    b.slots.push(n > 0 && this.log.isLast(b.slots[n - 1]!) ? b.slots[n - 1]! : this.log.slot());
+    if (n + 1 >= BATCH_ITEMS) {
       this.sendBatch(false);
       while (this.batchesOut > BATCHES_AHEAD) await new Promise<void>((r) => this.batchWaiters.push(r));
     }
@@ -347,14 +357,12 @@ class Extractor {
   }
 
   private sendBatch(last: boolean): void {
-    const leaves = this.filling;
-    this.filling = [];
+    const { leaves: builder, orders, slots } = this.filling;
+    this.filling = newBatch();
+    const leaves = builder.build();
     this.batchesOut++;
     // Handled at once (a batch can fail before the reports before it are applied), reported in turn.
-    const outcome = this.batches!.submit(
-      leaves.map((l) => l.item),
-      last,
-    ).then(
+    const outcome = this.batches!.submit(leaves, last).then(
       (results) => ({ results, error: undefined }),
       (error: unknown) => ({ results: undefined, error }),
     );
@@ -362,8 +370,8 @@ class Extractor {
     this.reported = this.reported.then(async () => {
       const { results, error } = await outcome;
       try {
-        if (results) await this.applyResults(leaves, results);
-        else this.batchLost(leaves, error);
+        if (results) await this.applyResults(leaves, orders, slots, results);
+        else this.batchLost(leaves, orders, slots, error);
       } finally {
         this.batchesOut--;
         for (const w of this.batchWaiters.splice(0)) w();
@@ -380,21 +388,23 @@ class Extractor {
   }
 
   /** One batch's results, item by item in walk order: warnings, counts, failures, and the deferred copies. */
-  private async applyResults(leaves: QueuedLeaf[], results: BatchResults): Promise<void> {
+  private async applyResults(leaves: LeafBatch, orders: number[], slots: LogSlot[], results: BatchResults): Promise<void> {
     let n = 0;
-    for (let k = 0; k < leaves.length; k++) {
-      const { item, order, slot } = leaves[k]!;
+    for (let k = 0; k < leaves.count; k++) {
+      const order = orders[k]!;
+      const slot = slots[k]!;
       const status = results.status[k];
       const note = results.notes[n]?.i === k ? results.notes[n++] : undefined;
       try {
         if (status === ITEM_DEFERRED) {
-          await this.copyDeferred(item, order, slot);
+          await this.copyDeferred(leaves, k, order, slot);
           continue;
         }
         if (note) for (const rec of note.log) slot.add('warn' in rec ? () => this.warn(rec.warn) : () => this.skip(rec.skip, rec.reason));
         if (status === ITEM_FAILED || status === undefined) {
-          const e = note?.error ? rebuildError(note.error) : new FsError('EIO', `${item.imagePath}: no result from the extraction worker`);
-          this.childFailed(order, e, item.imagePath, slot);
+          const imagePath = leafImagePath(leaves, k);
+          const e = note?.error ? rebuildError(note.error) : new FsError('EIO', `${imagePath}: no result from the extraction worker`);
+          this.childFailed(order, e, imagePath, slot);
           continue;
         }
         if (status === ITEM_FILE) this.stats.files++;
@@ -402,38 +412,38 @@ class Extractor {
         else if (status === ITEM_SPECIAL) this.stats.special++;
         this.stats.bytes += results.bytes[k]!;
       } finally {
-        slot.close();
+        // A slot shared by a run of leaves closes after the last of them.
+        if (slots[k + 1] !== slot) slot.close();
       }
     }
     this.options.onProgress?.({ entries: this.entries, bytes: this.stats.bytes, current: this.current });
   }
 
   /** An inode with several names, handed back by the batch: copied (or linked) here, in walk order. */
-  private async copyDeferred(item: BatchItem, order: number, slot: LogSlot): Promise<void> {
+  private async copyDeferred(leaves: LeafBatch, k: number, order: number, slot: LogSlot): Promise<void> {
+    const imagePath = leafImagePath(leaves, k);
     let entry;
     try {
-      entry = await this.fs.decodeHandle!(item.handle);
+      entry = await this.fs.decodeHandle!(leafHandle(leaves, k));
     } catch (e) {
-      this.childFailed(order, e, item.imagePath, slot);
+      this.childFailed(order, e, imagePath, slot);
       return;
     }
     try {
-      await this.copyLeaf(entry.ino, entry.attr, item.imagePath, item.dest, slot, this.linkStep(entry.ino, entry.attr));
+      await this.copyLeaf(entry.ino, entry.attr, imagePath, leafDest(leaves, k), slot, this.linkStep(entry.ino, entry.attr));
     } catch (e) {
-      this.childFailed(order, e, item.imagePath, slot);
+      this.childFailed(order, e, imagePath, slot);
     } finally {
       this.fs.forget?.(entry.ino, 1);
     }
   }
 
   /** A worker died holding the batch: its files may be missing or half-written; the extraction stops. */
-  private batchLost(leaves: QueuedLeaf[], e: unknown): void {
-    const first = leaves[0]!;
-    const last = leaves[leaves.length - 1]!;
-    const message = `${(e as Error).message}: ${leaves.length} entries from ${first.item.imagePath} to ${last.item.imagePath} may be missing or incomplete`;
-    first.slot.add(() => this.warn(message));
-    for (const l of leaves) l.slot.close();
-    this.fail(first.order, e instanceof FsError ? new FsError(e.code, message) : e);
+  private batchLost(leaves: LeafBatch, orders: number[], slots: LogSlot[], e: unknown): void {
+    const message = `${(e as Error).message}: ${leaves.count} entries from ${leafImagePath(leaves, 0)} to ${leafImagePath(leaves, leaves.count - 1)} may be missing or incomplete`;
+    slots[0]!.add(() => this.warn(message));
+    for (const slot of slots) slot.close();
+    this.fail(orders[0]!, e instanceof FsError ? new FsError(e.code, message) : e);
   }
 
   private count(kind: 'file' | 'symlink' | 'special'): void {
@@ -498,6 +508,10 @@ class Extractor {
     const log: LeafLog = { warn: (m) => this.warn(m), skip: (p, r) => this.skip(p, r) };
     for (const d of this.dirsToFinish.reverse()) await this.copier.setMetadata(d.path, d.attr, false, log);
   }
+}
+
+function newBatch(): QueuedBatch {
+  return { leaves: new LeafBatchBuilder(), orders: [], slots: [] };
 }
 
 /** A source the workers can be given (structured-cloneable: no functions, such as a custom fetch). */
