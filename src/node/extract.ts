@@ -277,7 +277,11 @@ class Extractor {
             });
           }
           // A leaf the workers can reach by handle: no lookup here at all.
-          if (this.batches && entry.type !== DT_DIR && entry.type !== DT_UNKNOWN && (await this.queueLeaf(entry.ino, imagePath, destPrefix, entry.name, hostName, childImagePath))) continue;
+          if (this.batches && entry.type !== DT_DIR && entry.type !== DT_UNKNOWN && this.queueLeaf(entry.ino, imagePath, destPrefix, entry.name, hostName, childImagePath)) {
+            // No await per leaf: only when the workers are that far behind.
+            while (this.batchesOut > BATCHES_AHEAD) await new Promise<void>((r) => this.batchWaiters.push(r));
+            continue;
+          }
           let child;
           try {
             child = await this.fs.lookup(ino, entry.name);
@@ -336,7 +340,7 @@ class Extractor {
   // ----- parallel copies (worker threads, by file handle) -----
 
   /** Adds the leaf `ino` to the batch being filled; false if it has no handle (the caller copies it here). */
-  private async queueLeaf(ino: Ino, dirPath: string, destPrefix: string, name: string, hostName: string, imagePath: string): Promise<boolean> {
+  private queueLeaf(ino: Ino, dirPath: string, destPrefix: string, name: string, hostName: string, imagePath: string): boolean {
     let handle: Uint8Array;
     try {
       handle = this.fs.encodeHandle!(ino);
@@ -349,10 +353,7 @@ class Extractor {
     b.leaves.add(handle, dirPath, destPrefix, name, hostName);
     b.orders.push(this.order++);
     b.slots.push(n > 0 && this.log.isLast(b.slots[n - 1]!) ? b.slots[n - 1]! : this.log.slot());
-    if (n + 1 >= BATCH_ITEMS) {
-      this.sendBatch(false);
-      while (this.batchesOut > BATCHES_AHEAD) await new Promise<void>((r) => this.batchWaiters.push(r));
-    }
+    if (n + 1 >= BATCH_ITEMS) this.sendBatch(false);
     return true;
   }
 

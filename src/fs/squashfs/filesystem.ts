@@ -192,11 +192,11 @@ export class SquashfsFileSystem implements FileSystem {
   encodeHandle(ino: Ino): Uint8Array {
     const ref = this.refs.get(ino);
     if (ref === undefined) throw new FsError('ESTALE', `squashfs: inode ${ino} is unknown (not reached through lookup or readdir)`);
+    // Little-endian by hand: a DataView per handle costs an extraction's walk more than the rest of this.
     const h = new Uint8Array(HANDLE_SIZE);
-    const v = new DataView(h.buffer);
-    v.setUint32(0, ino, true);
-    v.setUint32(4, ref % 0x1_0000_0000, true);
-    v.setUint32(8, Math.floor(ref / 0x1_0000_0000), true);
+    putU32(h, 0, ino);
+    putU32(h, 4, ref % 0x1_0000_0000);
+    putU32(h, 8, Math.floor(ref / 0x1_0000_0000));
     return h;
   }
 
@@ -356,4 +356,11 @@ async function checkCompressorOptions(sb: Superblock, meta: MetadataReader): Pro
     const version = b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24);
     if (version !== 1) throw new FsError('EOPNOTSUPP', `squashfs: lz4 format version ${version} is not supported (only 1)`);
   }
+}
+
+function putU32(b: Uint8Array, at: number, x: number): void {
+  b[at] = x;
+  b[at + 1] = x >>> 8;
+  b[at + 2] = x >>> 16;
+  b[at + 3] = x >>> 24;
 }
