@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fixture, fixturesDir } from '../../../test/helpers/fixtures.js';
 import { needTools, run } from '../../../test/helpers/tools.js';
 import { fmt7z, parse7z, readWhole, walkFs, walkHost } from '../../../test/fat/truth.js';
+import { CountingDevice } from '../../../test/helpers/counting-device.js';
 import { FileDevice } from '../../node/file-device.js';
 import type { BlockDevice } from '../../block/device.js';
 import { FatFileSystem } from './filesystem.js';
@@ -128,21 +129,15 @@ for (const img of IMAGES) {
 
 test('fat read: a contiguous 3 MiB file is read in a few device requests', { skip }, async () => {
   const dev = await FileDevice.open(join(dir, 'fat32.img'));
-  let reads = 0;
-  const counting: BlockDevice = Object.assign(Object.create(dev) as BlockDevice, {
-    read: (buf: Uint8Array, off: number) => {
-      reads++;
-      return dev.read(buf, off);
-    },
-  });
+  const counting = new CountingDevice(dev);
   const fs = await FatFileSystem.open(counting);
   try {
     const e = await fs.lookup(fs.rootIno, 'big.bin');
     await readWhole(fs, e.ino, e.attr.size, 1 << 20); // maps the chain (FAT chunks) on the way
-    reads = 0;
+    counting.reads = 0;
     const data = await readWhole(fs, e.ino, e.attr.size, e.attr.size);
     assert.equal(data.length, 3 * 1024 * 1024 + 123);
-    assert.ok(reads <= 2, `${reads} device reads for one 3 MiB read`);
+    assert.ok(counting.reads <= 2, `${counting.reads} device reads for one 3 MiB read`);
   } finally {
     await dev.close();
   }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FileDevice } from '../../node/file-device.js';
-import type { BlockDevice } from '../../block/device.js';
+import { CountingDevice } from '../../../test/helpers/counting-device.js';
 import { prng } from '../../../test/helpers/fuzz.js';
 import { isoFixtures, isoSkip } from '../../../test/iso9660/tree.js';
 import { Iso9660FileSystem } from './filesystem.js';
@@ -16,34 +16,6 @@ import { driverFor } from '../drivers.js';
 const skip = isoSkip;
 const dir = skip ? '' : await isoFixtures();
 
-class CountingDevice implements BlockDevice {
-  reads = 0;
-  bytes = 0;
-  constructor(private readonly inner: BlockDevice) {}
-  get size(): number {
-    return this.inner.size;
-  }
-  get sectorSize(): number {
-    return this.inner.sectorSize;
-  }
-  get readOnly(): boolean {
-    return true;
-  }
-  read(buf: Uint8Array, offset: number): Promise<void> {
-    this.reads++;
-    this.bytes += buf.length;
-    return this.inner.read(buf, offset);
-  }
-  write(): Promise<void> {
-    throw new Error('read-only');
-  }
-  flush(): Promise<void> {
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 async function openCounting(image: string): Promise<{ fs: Iso9660FileSystem; dev: CountingDevice }> {
   const dev = new CountingDevice(await FileDevice.open(join(dir, image)));

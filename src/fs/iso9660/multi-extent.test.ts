@@ -11,39 +11,13 @@ import { prng } from '../../../test/helpers/fuzz.js';
 import { needTools } from '../../../test/helpers/tools.js';
 import { parseIsoinfo } from '../../../test/iso9660/tree.js';
 import { FileDevice } from '../../node/file-device.js';
-import type { BlockDevice } from '../../block/device.js';
+import { CountingDevice } from '../../../test/helpers/counting-device.js';
 import { Iso9660FileSystem } from './filesystem.js';
 
 const skip = needTools('xorriso', 'isoinfo');
 const dir = skip ? '' : await fixture('iso9660/big.sh');
 const EXTENT = 4294965248;
 
-class CountingDevice implements BlockDevice {
-  reads = 0;
-  constructor(private readonly inner: BlockDevice) {}
-  get size(): number {
-    return this.inner.size;
-  }
-  get sectorSize(): number {
-    return this.inner.sectorSize;
-  }
-  get readOnly(): boolean {
-    return true;
-  }
-  read(buf: Uint8Array, offset: number): Promise<void> {
-    this.reads++;
-    return this.inner.read(buf, offset);
-  }
-  write(): Promise<void> {
-    throw new Error('read-only');
-  }
-  flush(): Promise<void> {
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 test('iso9660 big.iso: a 4.5 GiB multi-extent file reads like its source', { skip, timeout: 120_000 }, async () => {
   const dev = new CountingDevice(await FileDevice.open(join(dir, 'big.iso')));
