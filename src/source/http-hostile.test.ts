@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { HttpDevice, type HttpDeviceOptions } from './http.js';
 import { FsError } from '../errors.js';
+import { concatBytes } from '../binary/reader.js';
 import { prng } from '../../test/helpers/fuzz.js';
 
 interface RawRequest {
@@ -75,15 +76,9 @@ const goodHead = `HTTP/1.1 200 OK\r\nContent-Length: ${SIZE}\r\nAccept-Ranges: b
 function partial(first: number, last: number, extra = '', body?: Uint8Array): Uint8Array {
   const b = body ?? new Uint8Array(last - first + 1).fill(0x5a);
   const head = `HTTP/1.1 206 Partial Content\r\nContent-Range: bytes ${first}-${last}/${SIZE}\r\nContent-Length: ${b.length}\r\nETag: "e1"\r\nConnection: close\r\n${extra}\r\n`;
-  return concat(Buffer.from(head, 'latin1'), b);
+  return concatBytes([Buffer.from(head, 'latin1'), b]);
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
 
 /** The range a request asked for, as numbers. */
 function asked(req: RawRequest): [number, number] {
@@ -177,7 +172,7 @@ describe('HttpDevice: hostile servers', () => {
       const [a, b] = asked(req);
       const n = b - a + 1 + 5000;
       const head = `HTTP/1.1 206 Partial Content\r\nContent-Range: bytes ${a}-${b}/${SIZE}\r\nTransfer-Encoding: chunked\r\nETag: "e1"\r\n\r\n`;
-      return concat(Buffer.from(`${head}${n.toString(16)}\r\n`, 'latin1'), concat(new Uint8Array(n), Buffer.from('\r\n0\r\n\r\n')));
+      return concatBytes([Buffer.from(`${head}${n.toString(16)}\r\n`, 'latin1'), new Uint8Array(n), Buffer.from('\r\n0\r\n\r\n')]);
     });
     await expectError(read(), 'EIO', /server sent more bytes than the 262144 asked for/);
   });
@@ -352,10 +347,10 @@ async function fuzzResponses(base: Uint8Array, seed: number, budgetMs: number, r
           body = body.subarray(0, int(body.length + 1));
           break;
         default: // extra bytes after the body
-          body = concat(body, new Uint8Array(1 + int(5000)).fill(0x41));
+          body = concatBytes([body, new Uint8Array(1 + int(5000)).fill(0x41)]);
       }
     }
-    const bytes = concat(Buffer.from(head, 'latin1'), body);
+    const bytes = concatBytes([Buffer.from(head, 'latin1'), body]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const hang = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`case ${result.cases} (seed ${seed}) hung:\n${head}`)), 3000);
@@ -379,5 +374,5 @@ async function fuzzResponses(base: Uint8Array, seed: number, budgetMs: number, r
 function partialOf(first: number, last: number, total: number): Uint8Array {
   const body = new Uint8Array(last - first + 1).fill(0x5a);
   const head = `HTTP/1.1 206 Partial Content\r\nContent-Range: bytes ${first}-${last}/${total}\r\nContent-Length: ${body.length}\r\nETag: "e1"\r\n\r\n`;
-  return concat(Buffer.from(head, 'latin1'), body);
+  return concatBytes([Buffer.from(head, 'latin1'), body]);
 }

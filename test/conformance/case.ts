@@ -5,6 +5,7 @@
  * skipped with the missing feature named.
  */
 import assert from 'node:assert/strict';
+import { concatBytes } from '../../src/binary/reader.js';
 import type { Target, TStat } from './target.js';
 import type { TreeSpec } from './tree.js';
 
@@ -124,7 +125,7 @@ export async function readAll(t: Target, path: string): Promise<string> {
       parts.push(b);
       pos += b.length;
     }
-    return new TextDecoder().decode(concat(parts));
+    return new TextDecoder().decode(concatBytes(parts));
   } finally {
     await t.close(fd);
   }
@@ -139,15 +140,6 @@ export async function writeAll(t: Target, path: string, content: string, flags =
   }
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 export const typeOf = (s: TStat): number => s.mode & 0o170000;
 export const perms = (s: TStat): number => s.mode & 0o7777;

@@ -17,6 +17,7 @@
  *   ZF  zisofs compressed file (not RRIP; Linux and libisofs): algorithm,
  *       header size in 4-byte words, log2 block size, uncompressed size
  */
+import { concatBytes } from '../../binary/reader.js';
 import type { Timespec } from '../time.js';
 import { makedev } from '../mode.js';
 import { parseLongDate, parseShortDate } from './dates.js';
@@ -110,15 +111,6 @@ function symlinkComponents(data: Uint8Array, out: number[], state: { slash: bool
   return true;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function times(data: Uint8Array, out: RockRidgeTimes): void {
   const flags = data[0] ?? 0;
@@ -220,7 +212,7 @@ export function parseRockRidge(entries: readonly SuspEntry[]): RockRidgeInfo {
   }
   if (nameParts) {
     // Almost every name is one NM entry: decode it where it lies.
-    const bytes = nameParts.length === 1 ? nameParts[0]! : concat(nameParts);
+    const bytes = nameParts.length === 1 ? nameParts[0]! : concatBytes(nameParts);
     if (nameDot) info.nameError = "NM flags say '.' or '..' for a file entry";
     else if (bytes.length > MAX_NAME_BYTES) info.nameError = `NM name longer than ${MAX_NAME_BYTES} bytes`;
     else {
