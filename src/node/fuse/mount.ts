@@ -19,6 +19,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { FsError } from '../../errors.js';
 import type { FileSystem } from '../../fs/filesystem.js';
 import { FuseSession, type FuseSessionOptions } from '../../hosts/fuse/session.js';
+import { deviceNumbers } from '../block-geometry.js';
 import { FuseDevice, readersFor } from './dev-fuse.js';
 import { mountAsRoot } from './mount-root.js';
 import { mountAsUser } from './mount-user.js';
@@ -132,9 +133,7 @@ export async function mountFileSystem(filesystem: FileSystem, mountpoint: string
 
   try {
     // The mount's device number names its connection in /sys/fs/fuse/connections (and its bdi).
-    const dev = (await fs.promises.stat(mountpoint, { bigint: true })).dev;
-    const major = Number((dev >> 8n) & 0xfffn) | Number((dev >> 32n) & ~0xfffn);
-    const minor = Number(dev & 0xffn) | Number((dev >> 12n) & ~0xffn);
+    const { major, minor } = deviceNumbers((await fs.promises.stat(mountpoint)).dev);
     abortPath = `/sys/fs/fuse/connections/${minor}/abort`;
     const kb = options.readAheadKb ?? 1024;
     if (method === 'mount' && kb > 0) await setReadAhead(`${major}:${minor}`, kb, options.debug);
