@@ -29,7 +29,7 @@ import { FsError } from '../errors.js';
 import type { FileSystem } from '../fs/filesystem.js';
 import type { Address } from './address.js';
 import { concatBatches, copyBatch, type LeafBatch, type BatchResults, type SerializedError } from './extract-batch.js';
-import type { LeafCopier, LeafOptions } from './extract-leaf.js';
+import type { LeafCopier } from './extract-leaf.js';
 import type { ToWorker, WorkerInit } from './extract-worker.js';
 import type { OpenSourceOptions } from './open-source.js';
 import { wasmZstdModule } from './zstd-wasm.js';
@@ -87,8 +87,6 @@ export class LeafBatches {
   private started = false;
   /** Undoes what starting the workers changed on this thread. */
   private restore: (() => void) | undefined;
-  /** Batches run by workers and on this thread (for tests and benches). */
-  readonly stats = { worker: 0, local: 0 };
 
   constructor(
     private readonly fs: FileSystem,
@@ -154,7 +152,6 @@ export class LeafBatches {
     if (this.queue.length > 0 && !this.localBusy && !this.slots.some((s) => s.state === 'ready') && (!coming || (this.walkDone && extractTestHooks.walkingThreadHelps))) {
       const job = this.queue.shift()!;
       this.localBusy = true;
-      this.stats.local++;
       copyBatch(this.fs, this.local, job.items, this.localBytes)
         .then(job.resolve, job.reject)
         .finally(() => {
@@ -173,7 +170,6 @@ export class LeafBatches {
   private send(slot: Slot, job: Job): void {
     const batch = this.nextBatch++;
     slot.inflight.set(batch, job);
-    this.stats.worker++;
     if (batch === extractTestHooks.terminateAtBatch) {
       void slot.worker.terminate();
       return;
