@@ -175,12 +175,9 @@ export class DataReader {
         jobs.push(cached.then((data) => this.place(inode, k, data, buf, pos, len)));
         continue;
       }
-      if (run && run.end === disk && disk + size - run.start <= MAX_RUN) {
-        run.end += size;
-        run.blocks.push({ k, disk, word });
-      } else {
+      if (!extendRun(run, k, disk, word)) {
         flush();
-        run = { start: disk, end: disk + size, blocks: [{ k, disk, word }] };
+        run = newRun(k, disk, word);
       }
     }
     flush();
@@ -216,12 +213,9 @@ export class DataReader {
         flush();
         continue;
       }
-      if (run && run.end === disk && disk + size - run.start <= MAX_RUN) {
-        run.end += size;
-        run.blocks.push({ k, disk, word });
-      } else {
+      if (!extendRun(run, k, disk, word)) {
         flush();
-        run = { start: disk, end: disk + size, blocks: [{ k, disk, word }] };
+        run = newRun(k, disk, word);
       }
     }
     flush();
@@ -406,6 +400,20 @@ export class DataReader {
     }
     return { words, disk };
   }
+}
+
+/** A run of one compressed block. */
+function newRun(k: number, disk: number, word: number): Run {
+  return { start: disk, end: disk + (word & 0xffffff), blocks: [{ k, disk, word }] };
+}
+
+/** Adds block k to `run` if it follows the run on disk and the run stays within MAX_RUN; false otherwise (nothing done). */
+function extendRun(run: Run | undefined, k: number, disk: number, word: number): boolean {
+  const size = word & 0xffffff;
+  if (!run || run.end !== disk || disk + size - run.start > MAX_RUN) return false;
+  run.end += size;
+  run.blocks.push({ k, disk, word });
+  return true;
 }
 
 /** Waits for every job (none may still write into the caller's buffer afterwards), then throws the first failure. */
