@@ -5,6 +5,7 @@
 import { FsError } from '../../errors.js';
 import { O_TRUNC, wantsWrite } from '../../fs/flags.js';
 import { isReg } from '../../fs/mode.js';
+import { readOnlyError } from '../../fs/readonly.js';
 import type { Body } from './opcodes.js';
 import {
   FOPEN_DIRECT_IO, FOPEN_KEEP_CACHE, FUSE_LSEEK_OUT_SIZE, FUSE_OPEN_OUT_SIZE, FUSE_RELEASE_FLUSH, FUSE_FSYNC_FDATASYNC, FUSE_WRITE_OUT_SIZE,
@@ -61,7 +62,7 @@ export async function open(s: FuseSession, r: FuseRequest, a: fuse_open_in): Pro
   try {
     // ATOMIC_O_TRUNC: the truncation is ours; Linux sets mtime and ctime even when the file was empty.
     if (a.flags & O_TRUNC && wantsWrite(a.flags)) {
-      if (!s.fs.setattr) throw new FsError('EROFS', `${s.fs.name}: truncate: read-only file system`);
+      if (!s.fs.setattr) throw readOnlyError(s.fs, 'truncate');
       attr = await s.fs.setattr(node.ino, { size: 0, mtime: 'now', ctime: 'now' }, fh);
     } else attr = await s.fs.getattr(node.ino, fh);
   } catch (e) {
@@ -95,7 +96,7 @@ export async function write(s: FuseSession, r: FuseRequest, a: fuse_write_in): P
   const h = s.handles.get(a.fh, false, 'write');
   if (r.rest.length < a.size) throw new FsError('EINVAL', `fuse: WRITE says ${a.size} bytes, carries ${r.rest.length}`);
   const pos = safeOffset(a.offset, 'write offset');
-  if (!s.fs.write) throw new FsError('EROFS', `${s.fs.name}: write: read-only file system`);
+  if (!s.fs.write) throw readOnlyError(s.fs, 'write');
   return writeOut(await s.fs.write(h.ino, h.fh, r.rest.subarray(0, a.size), pos));
 }
 
@@ -155,7 +156,7 @@ export async function fallocate(s: FuseSession, r: FuseRequest, a: fuse_fallocat
   const h = s.handles.get(a.fh, false, 'fallocate');
   const from = safeOffset(a.offset, 'fallocate offset');
   const end = safeOffset(a.offset + a.length, 'fallocate end');
-  if (!s.fs.write || !s.fs.setattr) throw new FsError('EROFS', `${s.fs.name}: fallocate: read-only file system`);
+  if (!s.fs.write || !s.fs.setattr) throw readOnlyError(s.fs, 'fallocate');
   const keep = (a.mode & FALLOC_FL_KEEP_SIZE) !== 0;
   const { size } = await s.fs.getattr(h.ino, h.fh);
   const kind = a.mode & ~FALLOC_FL_KEEP_SIZE;
@@ -175,7 +176,7 @@ export async function fallocate(s: FuseSession, r: FuseRequest, a: fuse_fallocat
 export async function copyFileRange(s: FuseSession, r: FuseRequest, a: fuse_copy_file_range_in): Promise<Body> {
   const src = s.handles.get(a.fh_in, false, 'copy_file_range');
   const dst = s.handles.get(a.fh_out, false, 'copy_file_range');
-  if (!s.fs.write) throw new FsError('EROFS', `${s.fs.name}: copy_file_range: read-only file system`);
+  if (!s.fs.write) throw readOnlyError(s.fs, 'copy_file_range');
   let from = safeOffset(a.off_in, 'copy_file_range offset');
   let to = safeOffset(a.off_out, 'copy_file_range offset');
   // The reply's count is 32 bits; the kernel loops for the rest.

@@ -5,6 +5,7 @@
  */
 import { FsError, isFsError } from '../../errors.js';
 import type { SetattrRequest } from '../../fs/filesystem.js';
+import { readOnlyError } from '../../fs/readonly.js';
 import { utf8Encoder } from '../../binary/reader.js';
 import { validity } from './attr.js';
 import type { Body } from './opcodes.js';
@@ -147,7 +148,7 @@ export async function setattr(s: FuseSession, r: FuseRequest, a: fuse_setattr_in
       fh = undefined;
     }
   }
-  if (!s.fs.setattr) throw new FsError('EROFS', `${s.fs.name}: setattr: read-only file system`);
+  if (!s.fs.setattr) throw readOnlyError(s.fs, 'setattr');
   if (Object.keys(changes).length === 0) return attrOut(s, await s.fs.getattr(node.ino, fh));
   return attrOut(s, await s.fs.setattr(node.ino, changes, fh));
 }
