@@ -258,7 +258,7 @@ export class DataReader {
       return bytes;
     })();
     return run.blocks.map(({ k, disk, word }) => {
-      const p = raw.then((bytes) => this.decode(inode, k, disk, word, bytes.subarray(disk - run.start, disk - run.start + (word & 0xffffff))));
+      const p = raw.then((bytes) => this.decode(inode, k, disk, bytes.subarray(disk - run.start, disk - run.start + (word & 0xffffff))));
       this.blocks.set(disk, p, this.ctx.blockSize);
       p.catch(() => {
         if (this.blocks.peek(disk) === p) this.blocks.delete(disk);
@@ -267,18 +267,15 @@ export class DataReader {
     });
   }
 
-  private async decode(inode: Inode, k: number, disk: number, word: number, bytes: Uint8Array): Promise<Uint8Array> {
+  /** Decompresses block k (stored blocks never come here: read() copies them straight to the caller). */
+  private async decode(inode: Inode, k: number, disk: number, bytes: Uint8Array): Promise<Uint8Array> {
     const want = this.expected(inode, k);
     let data: Uint8Array;
-    if (word & UNCOMPRESSED) {
-      data = bytes.slice();
-    } else {
-      try {
-        data = await this.ctx.decompress(bytes, this.ctx.blockSize, `data block at ${disk}`);
-      } catch (e) {
-        if (e instanceof FsError) throw corrupt('squashfs', `inode ${inode.inode_number}: data block ${k}`, disk, e.message);
-        throw e;
-      }
+    try {
+      data = await this.ctx.decompress(bytes, this.ctx.blockSize, `data block at ${disk}`);
+    } catch (e) {
+      if (e instanceof FsError) throw corrupt('squashfs', `inode ${inode.inode_number}: data block ${k}`, disk, e.message);
+      throw e;
     }
     if (data.length !== want) {
       throw corrupt('squashfs', `inode ${inode.inode_number}: data block ${k}`, disk, `holds ${data.length} bytes, expected ${want}`);
