@@ -27,9 +27,15 @@ export class HandleTable {
     return id;
   }
 
-  get(id: number, dir: boolean, what: string): OpenHandle {
+  /** The open handle `id` of that kind, or undefined. */
+  find(id: number, dir: boolean): OpenHandle | undefined {
     const h = this.open.get(id);
-    if (!h || h.dir !== dir) throw new FsError('EBADF', `fuse: ${what}: no open ${dir ? 'directory' : 'file'} handle ${id}`);
+    return h && h.dir === dir ? h : undefined;
+  }
+
+  get(id: number, dir: boolean, what: string): OpenHandle {
+    const h = this.find(id, dir);
+    if (!h) throw new FsError('EBADF', `fuse: ${what}: no open ${dir ? 'directory' : 'file'} handle ${id}`);
     return h;
   }
 

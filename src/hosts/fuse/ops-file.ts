@@ -116,12 +116,7 @@ export async function release(s: FuseSession, _r: FuseRequest, a: fuse_release_i
 
 export async function fsync(s: FuseSession, r: FuseRequest, a: fuse_fsync_in): Promise<Body> {
   const node = s.node(r.header.nodeid);
-  let fh = 0;
-  try {
-    fh = s.handles.get(a.fh, false, 'fsync').fh;
-  } catch {
-    fh = 0;
-  }
+  const fh = s.handles.find(a.fh, false)?.fh ?? 0;
   await s.fs.fsync?.(node.ino, fh, (a.fsync_flags & FUSE_FSYNC_FDATASYNC) !== 0);
   return [];
 }

@@ -114,14 +114,7 @@ function attrOut(s: FuseSession, st: Parameters<FuseSession['attr']>[0]): Body {
 
 export async function getattr(s: FuseSession, r: FuseRequest, a: fuse_getattr_in): Promise<Body> {
   const node = s.node(r.header.nodeid);
-  let fh: number | undefined;
-  if (a.getattr_flags & FUSE_GETATTR_FH) {
-    try {
-      fh = s.handles.get(a.fh, false, 'getattr').fh;
-    } catch {
-      fh = undefined;
-    }
-  }
+  const fh = a.getattr_flags & FUSE_GETATTR_FH ? s.handles.find(a.fh, false)?.fh : undefined;
   return attrOut(s, await s.fs.getattr(node.ino, fh));
 }
 
@@ -140,14 +133,7 @@ export async function setattr(s: FuseSession, r: FuseRequest, a: fuse_setattr_in
   if (a.valid & FATTR_ATIME) changes.atime = a.valid & FATTR_ATIME_NOW ? 'now' : { sec: a.atime, nsec: a.atimensec };
   if (a.valid & FATTR_MTIME) changes.mtime = a.valid & FATTR_MTIME_NOW ? 'now' : { sec: a.mtime, nsec: a.mtimensec };
   if (a.valid & FATTR_CTIME) changes.ctime = { sec: a.ctime, nsec: a.ctimensec };
-  let fh: number | undefined;
-  if (a.valid & FATTR_FH) {
-    try {
-      fh = s.handles.get(a.fh, false, 'setattr').fh;
-    } catch {
-      fh = undefined;
-    }
-  }
+  const fh = a.valid & FATTR_FH ? s.handles.find(a.fh, false)?.fh : undefined;
   if (!s.fs.setattr) throw readOnlyError(s.fs, 'setattr');
   if (Object.keys(changes).length === 0) return attrOut(s, await s.fs.getattr(node.ino, fh));
   return attrOut(s, await s.fs.setattr(node.ino, changes, fh));
