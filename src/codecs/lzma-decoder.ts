@@ -80,8 +80,6 @@ export class LzmaDecoder {
   /** Output position of the last dictionary reset: matches may not reach before it. */
   dictStart = 0;
 
-  private inPos = 0;
-
   private probs: Uint16Array = new Uint16Array(0);
   private lc = 0;
   private lp = 0;
@@ -125,11 +123,6 @@ export class LzmaDecoder {
     if (this.outPos + src.length > this.out.length) throw this.fail(`uncompressed chunk overruns the ${this.out.length}-byte output`);
     this.out.set(src, this.outPos);
     this.outPos += src.length;
-  }
-
-  /** Where the range decoder stopped reading. */
-  get inputPosition(): number {
-    return this.inPos;
   }
 
   /**
@@ -517,7 +510,6 @@ export class LzmaDecoder {
           if (size >= 0) throw this.fail('end marker before the declared uncompressed size');
           if (code !== 0) throw this.fail('range coder not finished at the end marker');
           this.outPos = outPos;
-          this.inPos = inPos;
           return;
         }
       } else {
@@ -545,7 +537,6 @@ export class LzmaDecoder {
     }
     if (inPos > inEnd) throw this.fail('input ends inside the stream');
     this.outPos = outPos;
-    this.inPos = inPos;
     this.state = state;
     this.rep0 = rep0;
     this.rep1 = rep1;
