@@ -7,7 +7,7 @@
  * which builds memfs and overlay filesystems for the conformance setups.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,8 +39,13 @@ export function needFuse(): string | undefined {
 const serveJs = fileURLToPath(new URL('../../src/node/fuse/serve.js', import.meta.url));
 const serverJs = fileURLToPath(new URL('./fuse-server.js', import.meta.url));
 
+/**
+ * Whether the kernel has a mount at `path`, from /proc/self/mountinfo (field 5, octal escapes decoded). Not
+ * mountpoint(1): it stats the path, which fails with ENOTCONN on a dead FUSE mount, so it calls that unmounted.
+ */
 export function isMounted(path: string): boolean {
-  return spawnSync('mountpoint', ['-q', path]).status === 0;
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .some((l) => l.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))) === path);
 }
 
 /** The production runner on an address: `serve SOURCE MOUNTPOINT ...args`. */
