@@ -88,10 +88,9 @@ const NO_INDEX: DirIndexEntry[] = [];
 const INODE_TABLE = 'inode table';
 const NO_TARGET = new Uint8Array(0);
 
-/** Reads the inode at `ref`, loading the metadata blocks it needs. */
+/** Reads the inode at `ref`, loading the metadata blocks it needs (parseWithLoads tries the cached blocks first). */
 export function readInode(ctx: InodeContext, ref: number): Promise<Inode> {
-  const done = parseInode(ctx, ref, undefined);
-  return done ? Promise.resolve(done) : ctx.meta.parseWithLoads((pinned) => parseInode(ctx, ref, pinned));
+  return ctx.meta.parseWithLoads((pinned) => parseInode(ctx, ref, pinned));
 }
 
 /**
