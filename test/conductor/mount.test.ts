@@ -12,6 +12,7 @@ import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fixture, repoRoot } from '../helpers/fixtures.js';
 import { hasTool, needTools, run, isRoot, toolEnv } from '../helpers/tools.js';
+import { isMounted } from '../helpers/fuse.js';
 
 const cliPath = join(repoRoot, 'bin', 'anymount.js');
 const skip = needTools('fusermount3', 'mke2fs', 'mkfs.fat', 'qemu-img') ?? (hasTool('fusermount3') && spawnSync('test', ['-c', '/dev/fuse']).status === 0 ? undefined : 'needs /dev/fuse');
@@ -29,15 +30,6 @@ function anymount(stateDir: string, args: string[], user?: { uid: number; gid: n
   const argv = user ? [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', process.execPath, cliPath, ...args] : [cliPath, ...args];
   const r = spawnSync(cmd, argv, { env, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function mounted(mp: string): boolean {
-  return readFileSyncSafe('/proc/self/mountinfo').split('\n').some((l) => l.split(' ')[4] === mp);
-}
-
-function readFileSyncSafe(p: string): string {
-  const r = spawnSync('cat', [p], { encoding: 'utf8' });
-  return r.stdout ?? '';
 }
 
 async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
@@ -59,7 +51,7 @@ async function scratch(): Promise<{ dir: string; state: string; mp: string; clea
     state,
     mp,
     cleanup: async () => {
-      if (mounted(mp)) spawnSync('umount', ['-l', mp]);
+      if (isMounted(mp)) spawnSync('umount', ['-l', mp]);
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -75,7 +67,7 @@ test('mount, list, read through the mount, unmount', { skip }, async () => {
     const m = anymount(s.state, ['mount', img, s.mp]);
     assert.equal(m.code, 0, m.stderr);
     assert.equal(m.stdout, '', 'quiet on success');
-    assert.ok(mounted(s.mp));
+    assert.ok(isMounted(s.mp));
 
     const list = JSON.parse(anymount(s.state, ['list', '--json']).stdout) as Array<{ mountpoint: string; type: string; rw: boolean; pid: number }>;
     assert.equal(list.length, 1);
@@ -95,7 +87,7 @@ test('mount, list, read through the mount, unmount', { skip }, async () => {
 
     const u = anymount(s.state, ['unmount', s.mp]);
     assert.equal(u.code, 0, u.stderr);
-    assert.ok(!mounted(s.mp));
+    assert.ok(!isMounted(s.mp));
     assert.deepEqual(JSON.parse(anymount(s.state, ['list', '--json']).stdout), []);
   } finally {
     await s.cleanup();
@@ -116,7 +108,7 @@ test('a failed mount leaves nothing behind: no mount, no record, no process', { 
       const r = anymount(s.state, args);
       assert.equal(r.code, 1, `${args.join(' ')} fails`);
       assert.match(r.stderr, /^anymount: .+\((E[A-Z]+): /m);
-      assert.ok(!mounted(s.mp));
+      assert.ok(!isMounted(s.mp));
     }
     assert.deepEqual(JSON.parse(anymount(s.state, ['list', '--json']).stdout), []);
     const leftover = spawnSync('pgrep', ['-f', `${cliPath} mount --foreground.*${s.mp}`]).stdout?.toString().trim();
@@ -133,7 +125,7 @@ test('killing the mount process tears the mount down; list cleans the record', {
     assert.equal(anymount(s.state, ['mount', join(trees, 'ext4.img'), s.mp]).code, 0);
     const [rec] = JSON.parse(anymount(s.state, ['list', '--json']).stdout) as Array<{ pid: number }>;
     process.kill(rec!.pid, 'SIGKILL');
-    await waitFor(() => !mounted(s.mp), 10_000, 'the dead mount to go away');
+    await waitFor(() => !isMounted(s.mp), 10_000, 'the dead mount to go away');
     // No hung shell: the directory answers at once.
     const t0 = Date.now();
     spawnSync('ls', [s.mp], { timeout: 5000 });
@@ -155,10 +147,10 @@ test('unmount of a busy mount is EBUSY unless --lazy; SIGTERM unmounts cleanly',
       const busy = anymount(s.state, ['unmount', s.mp]);
       assert.equal(busy.code, 1);
       assert.match(busy.stderr, /EBUSY/);
-      assert.ok(mounted(s.mp));
+      assert.ok(isMounted(s.mp));
       const lazy = anymount(s.state, ['unmount', '--lazy', s.mp]);
       assert.equal(lazy.code, 0, lazy.stderr);
-      assert.ok(!mounted(s.mp), 'detached from the namespace at once');
+      assert.ok(!isMounted(s.mp), 'detached from the namespace at once');
     } finally {
       await fh.close();
     }
@@ -166,7 +158,7 @@ test('unmount of a busy mount is EBUSY unless --lazy; SIGTERM unmounts cleanly',
     assert.equal(anymount(s.state, ['mount', join(trees, 'ext4.img'), s.mp]).code, 0);
     const [rec] = JSON.parse(anymount(s.state, ['list', '--json']).stdout) as Array<{ pid: number }>;
     process.kill(rec!.pid, 'SIGTERM');
-    await waitFor(() => !mounted(s.mp), 10_000, 'SIGTERM to unmount');
+    await waitFor(() => !isMounted(s.mp), 10_000, 'SIGTERM to unmount');
     assert.deepEqual(JSON.parse(anymount(s.state, ['list', '--json']).stdout), []);
   } finally {
     await s.cleanup();
@@ -226,14 +218,14 @@ test('an unprivileged user mounts and unmounts through fusermount3', { skip: ski
     for (const p of [img, s.mp, s.state]) await run('chown', [`${user.uid}:${user.gid}`, p]);
     const m = anymount(s.state, ['mount', img, s.mp], user);
     assert.equal(m.code, 0, m.stderr);
-    assert.ok(mounted(s.mp));
+    assert.ok(isMounted(s.mp));
     const seen = spawnSync('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', 'cat', join(s.mp, 'docs/deep/er/still/file.txt')], { encoding: 'utf8' });
     assert.equal(seen.stdout, 'deep\n', seen.stderr);
     const list = JSON.parse(anymount(s.state, ['list', '--json'], user).stdout) as unknown[];
     assert.equal(list.length, 1);
     const u = anymount(s.state, ['unmount', s.mp], user);
     assert.equal(u.code, 0, u.stderr);
-    assert.ok(!mounted(s.mp));
+    assert.ok(!isMounted(s.mp));
     assert.deepEqual(await readdir(s.mp), []);
   } finally {
     await s.cleanup();
