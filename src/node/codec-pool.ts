@@ -27,6 +27,7 @@ import { Worker } from 'node:worker_threads';
 import type { CodecName, Decompressor } from '../codecs/index.js';
 import { FsError, type ErrnoCode } from '../errors.js';
 import { codecReady, decompressSync, prepareCodec } from './codec-sync.js';
+import type { SerializedError } from './worker-error.js';
 
 /** Below this many bytes of expected output a job runs on the calling thread. */
 export const INLINE_BELOW: Record<CodecName, number> = {
@@ -71,7 +72,7 @@ export interface BatchRequest {
 export interface JobResult {
   id: number;
   out?: Uint8Array;
-  error?: { fsError: boolean; code: string; name: string; message: string };
+  error?: SerializedError;
 }
 export interface BatchResponse {
   batch: number;

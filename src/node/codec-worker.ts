@@ -5,9 +5,9 @@
  * transferred, so nothing is copied on the way back.
  */
 import { parentPort } from 'node:worker_threads';
-import { FsError } from '../errors.js';
 import { codecReady, decompressSync, prepareCodec } from './codec-sync.js';
 import type { BatchRequest, BatchResponse, JobResult } from './codec-pool.js';
+import { serializeError } from './worker-error.js';
 
 const port = parentPort;
 if (!port) throw new Error('codec-worker.js runs as a worker thread');
@@ -25,8 +25,7 @@ async function run(req: BatchRequest): Promise<void> {
       results.push({ id: job.id, out });
       transfer.push(out.buffer as ArrayBuffer);
     } catch (e) {
-      const err = e as Error;
-      results.push({ id: job.id, error: { fsError: e instanceof FsError, code: (e as FsError).code, name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
+      results.push({ id: job.id, error: serializeError(e) });
     }
   }
   const res: BatchResponse = { batch: req.batch, results };

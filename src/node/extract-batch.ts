@@ -7,10 +7,10 @@
  * ('deferred'): hardlink chains need the walk's order, which only the
  * walking thread has.
  */
-import { FsError, type ErrnoCode } from '../errors.js';
 import type { FileSystem } from '../fs/filesystem.js';
 import { S_IFDIR, S_IFMT } from '../fs/mode.js';
 import type { LeafCopier, LeafKind, LeafLog } from './extract-leaf.js';
+import { serializeError, type SerializedError } from './worker-error.js';
 
 /**
  * A batch of leaves in columns: the handles in one buffer and each leaf's
@@ -101,13 +101,6 @@ export function concatBatches(batches: LeafBatch[]): LeafBatch {
 /** A warning or a skip, as LeafLog received it. */
 export type LogRecord = { warn: string } | { skip: string; reason: string };
 
-export interface SerializedError {
-  fsError: boolean;
-  code: string;
-  name: string;
-  message: string;
-}
-
 /** What became of each item, by index. */
 export const ITEM_SKIPPED = 0; // nothing made (a log entry says why)
 export const ITEM_FILE = 1;
@@ -170,26 +163,4 @@ export function failedBatch(count: number, e: unknown): BatchResults {
   const out: BatchResults = { status: new Uint8Array(count).fill(ITEM_FAILED), bytes: new Float64Array(count), notes: [] };
   for (let i = 0; i < count; i++) out.notes.push({ i, log: [], error });
   return out;
-}
-
-export function serializeError(e: unknown): SerializedError {
-  const err = e as Error;
-  return {
-    fsError: e instanceof FsError,
-    code: typeof (e as FsError)?.code === 'string' ? (e as FsError).code : '',
-    name: err?.name ?? 'Error',
-    message: err?.message ?? String(e),
-  };
-}
-
-/**
- * The error as thrown: an FsError keeps its errno; anything else stays a
- * plain Error (a host error keeps its `code`, a bug stays a bug).
- */
-export function rebuildError(e: SerializedError): Error {
-  if (e.fsError) return new FsError(e.code as ErrnoCode, e.message);
-  const err = new Error(e.message) as Error & { code?: string };
-  err.name = e.name;
-  if (e.code) err.code = e.code;
-  return err;
 }

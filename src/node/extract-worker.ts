@@ -13,12 +13,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { FsError } from '../errors.js';
 import { useZstdModule } from './codec-sync.js';
 import { configureCodecPool } from './codecs.js';
-import { copyBatch, failedBatch, serializeError, type LeafBatch } from './extract-batch.js';
+import { copyBatch, failedBatch, type LeafBatch } from './extract-batch.js';
 import { HostFileIo } from './extract-io.js';
 import { LeafCopier, type LeafOptions } from './extract-leaf.js';
 import { preferSyncReads } from './file-device.js';
 import { openSource, type OpenedSource } from './open-source.js';
 import type { ExtractSource } from './extract-workers.js';
+import { serializeError } from './worker-error.js';
 
 export interface WorkerInit {
   source: ExtractSource;

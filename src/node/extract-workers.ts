@@ -28,10 +28,11 @@ import { preferSyncReads } from './file-device.js';
 import { FsError } from '../errors.js';
 import type { FileSystem } from '../fs/filesystem.js';
 import type { Address } from './address.js';
-import { concatBatches, copyBatch, type LeafBatch, type BatchResults, type SerializedError } from './extract-batch.js';
+import { concatBatches, copyBatch, type LeafBatch, type BatchResults } from './extract-batch.js';
 import type { LeafCopier } from './extract-leaf.js';
 import type { ToWorker, WorkerInit } from './extract-worker.js';
 import type { OpenSourceOptions } from './open-source.js';
+import type { SerializedError } from './worker-error.js';
 import { wasmZstdModule } from './zstd-wasm.js';
 
 /** Where a FileSystem came from, so a worker can open the same one (openSource). */

@@ -49,11 +49,12 @@ import { FsError, toFsError } from '../errors.js';
 import type { FileSystem, Ino, Stat } from '../fs/filesystem.js';
 import { DT_DIR, DT_UNKNOWN, S_IFMT, S_IFDIR } from '../fs/mode.js';
 import { safeName, uniqueName, unsafeNameReason } from '../util/safe-name.js';
-import { ITEM_DEFERRED, ITEM_FAILED, ITEM_FILE, ITEM_SPECIAL, ITEM_SYMLINK, LeafBatchBuilder, leafDest, leafHandle, leafImagePath, rebuildError, type BatchResults, type LeafBatch } from './extract-batch.js';
+import { ITEM_DEFERRED, ITEM_FAILED, ITEM_FILE, ITEM_SPECIAL, ITEM_SYMLINK, LeafBatchBuilder, leafDest, leafHandle, leafImagePath, type BatchResults, type LeafBatch } from './extract-batch.js';
 import { HostFileIo } from './extract-io.js';
 import { LeafCopier, type LeafLog, type LeafOptions } from './extract-leaf.js';
 import { OrderedLog, type LogSlot } from './extract-log.js';
 import { LeafBatches, type ExtractSource } from './extract-workers.js';
+import { rebuildError } from './worker-error.js';
 
 export type { ExtractSource } from './extract-workers.js';
 
