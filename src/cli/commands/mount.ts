@@ -151,11 +151,10 @@ async function liveMounts(io: { stderr: NodeJS.WritableStream }): Promise<Array<
       live.push(r);
       continue;
     }
+    // Stale: the process is gone or its mount is.
     if (kernel.get(r.mountpoint)?.startsWith('fuse')) await unmountPath(r.mountpoint, { lazy: true }).catch(() => {});
-    if (!r.alive || !kernel.has(r.mountpoint)) {
-      await removeRecord(r.mountpoint);
-      io.stderr.write(`anymount: cleaned up stale mount ${r.mountpoint} (process ${r.pid} ${r.alive ? 'no longer mounted' : 'gone'})\n`);
-    }
+    await removeRecord(r.mountpoint);
+    io.stderr.write(`anymount: cleaned up stale mount ${r.mountpoint} (process ${r.pid} ${r.alive ? 'no longer mounted' : 'gone'})\n`);
   }
   return live;
 }
