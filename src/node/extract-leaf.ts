@@ -35,7 +35,8 @@ export interface LeafLog {
 export type LeafKind = 'file' | 'symlink' | 'special' | undefined;
 
 const CHUNK = 1 << 20;
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+/** Running as root: device nodes can be made, and owners and special bits are kept by default (extract.ts). */
+export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const EUID = typeof process.geteuid === 'function' ? process.geteuid() : -1;
 const EGID = typeof process.getegid === 'function' ? process.getegid() : -1;
 const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;

@@ -51,7 +51,7 @@ import { DT_DIR, DT_UNKNOWN, S_IFMT, S_IFDIR } from '../fs/mode.js';
 import { safeName, uniqueName, unsafeNameReason } from '../util/safe-name.js';
 import { ITEM_DEFERRED, ITEM_FAILED, ITEM_FILE, ITEM_SPECIAL, ITEM_SYMLINK, LeafBatchBuilder, leafDest, leafHandle, leafImagePath, type BatchResults, type LeafBatch } from './extract-batch.js';
 import { HostFileIo } from './extract-io.js';
-import { LeafCopier, type LeafLog, type LeafOptions } from './extract-leaf.js';
+import { isRoot, LeafCopier, type LeafLog, type LeafOptions } from './extract-leaf.js';
 import { OrderedLog, type LogSlot } from './extract-log.js';
 import { LeafBatches, type ExtractSource } from './extract-workers.js';
 import { rebuildError } from './worker-error.js';
@@ -108,7 +108,6 @@ const BATCH_ITEMS = 128;
  * walk to run ahead while the workers start (a few hundred bytes a leaf).
  */
 const BATCHES_AHEAD = 64;
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 interface PendingDir {
   path: string;
