@@ -8,6 +8,7 @@
  * are ours or small; offsets and sizes beyond 2^53 are refused by the
  * session before they reach a driver.
  */
+import { setU64le as setU64 } from '../../binary/reader.js';
 
 export const FUSE_KERNEL_VERSION = 7;
 /** The minor we speak; structures below are laid out as of this minor. */
@@ -162,10 +163,7 @@ export function getU64(v: DataView, off: number): number {
 export function getI64(v: DataView, off: number): number {
   return v.getUint32(off, true) + v.getInt32(off + 4, true) * TWO32;
 }
-export function setU64(v: DataView, off: number, value: number): void {
-  v.setUint32(off, value % TWO32, true);
-  v.setUint32(off + 4, Math.floor(value / TWO32), true);
-}
+export { setU64 };
 /** Two's complement for negative values (times before 1970). */
 export function setI64(v: DataView, off: number, value: number): void {
   const hi = Math.floor(value / TWO32);

@@ -10,6 +10,7 @@
  * done with the parts when it returns (it writes or copies them): read
  * buffers are reused right after.
  */
+import { utf8Encoder } from '../../binary/reader.js';
 import { ERRNO, FsError, toFsError } from '../../errors.js';
 import type { Caller, Entry, FileSystem } from '../../fs/filesystem.js';
 import { cachePolicyFor, toFuseAttr, validity, type CachePolicy, type OwnerMapping } from './attr.js';
@@ -224,12 +225,10 @@ export function safeOffset(n: number, what: string): number {
   return n;
 }
 
-const utf8 = new TextEncoder();
-
 /** The kernel allows names up to 1024 bytes (FUSE_NAME_MAX); the driver's limit is the one users see. */
 function checkNameLengths(names: string[], max: number, op: string): void {
   for (const n of names) {
-    if (n.length * 3 > max && utf8.encode(n).length > max) throw new FsError('ENAMETOOLONG', `fuse: ${op}: name longer than ${max} bytes`);
+    if (n.length * 3 > max && utf8Encoder.encode(n).length > max) throw new FsError('ENAMETOOLONG', `fuse: ${op}: name longer than ${max} bytes`);
   }
 }
 
