@@ -100,9 +100,7 @@ export async function readdirplus(s: FuseSession, r: FuseRequest, a: fuse_read_i
       encodeEntryOut(v, used, {
         nodeid: node.nodeid, generation: 0, entry_valid: entryValid, attr_valid: attrValid, attr: s.attr(entry.attr),
       });
-    } else {
-      out.fill(0, used, used + FUSE_ENTRY_OUT_SIZE);
-    }
+    } // else the entry_out stays all zero (nodeid 0): `out` is a new buffer
     encodeDirent(v, used + FUSE_ENTRY_OUT_SIZE, entry ? entry.ino : e.ino, e.next, e.type, name);
     used += alignDirent(FUSE_DIRENTPLUS_HEADER_SIZE + name.length);
   }
