@@ -3,6 +3,7 @@
  * the kernel writes them to /dev/fuse and decodes the replies a
  * FuseSession sends, so the protocol is tested byte for byte.
  */
+import { concatBytes } from '../../src/binary/reader.js';
 import { FuseSession, type FuseSessionOptions } from '../../src/hosts/fuse/session.js';
 import type { FileSystem } from '../../src/fs/filesystem.js';
 import * as P from '../../src/hosts/fuse/protocol.js';
@@ -28,13 +29,8 @@ export class FakeKernel {
   }
 
   private receive(parts: Uint8Array[]): boolean {
-    const total = parts.reduce((n, p) => n + p.length, 0);
-    const all = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
+    const all = concatBytes(parts);
+    const total = all.length;
     const v = new DataView(all.buffer);
     const len = v.getUint32(0, true);
     if (len !== total) throw new Error(`reply header says ${len} bytes, ${total} sent`);
