@@ -18,6 +18,7 @@
  */
 import { corrupt } from '../../block/corrupt.js';
 import type { Inode } from './inode.js';
+import { u16, u32 } from './le.js';
 import type { MetadataBlock, MetadataCursor, MetadataReader } from './metadata.js';
 import { LruCache } from '../../util/lru.js';
 import { METADATA_SIZE } from './superblock.js';
@@ -320,13 +321,6 @@ export class DirectoryReader {
     }
     return undefined;
   }
-}
-
-function u16(b: Uint8Array, o: number): number {
-  return b[o]! | (b[o + 1]! << 8);
-}
-function u32(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {

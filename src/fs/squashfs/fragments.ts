@@ -5,6 +5,7 @@
  * length, bit 24 set when stored uncompressed), unused (u32).
  */
 import { corrupt } from '../../block/corrupt.js';
+import { u32, u64 } from './le.js';
 import type { LookupTable } from './table.js';
 
 export interface FragmentEntry {
@@ -26,15 +27,11 @@ export function fragmentEntrySync(table: LookupTable, index: number, bytesUsed: 
 }
 
 function parseEntry(b: Uint8Array, index: number, bytesUsed: number): FragmentEntry {
-  const start_block = u32(b, 4) * 0x1_0000_0000 + u32(b, 0);
+  const start_block = u64(b, 0);
   const size = u32(b, 8);
   const len = size & 0xffffff;
   if (len === 0 || start_block + len > bytesUsed) {
     throw corrupt('squashfs', `fragment ${index}`, start_block, `block of ${len} bytes does not fit the ${bytesUsed}-byte image`);
   }
   return { start_block, size };
-}
-
-function u32(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 }

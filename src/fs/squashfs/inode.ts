@@ -10,6 +10,7 @@
 import { corrupt } from '../../block/corrupt.js';
 import type { Stat } from '../filesystem.js';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK } from '../mode.js';
+import { u16, u32, u64 } from './le.js';
 import type { MetadataBlock, MetadataCursor, MetadataReader } from './metadata.js';
 import { NO_FRAGMENT, NO_XATTR, refBlock, refOffset } from './superblock.js';
 
@@ -71,16 +72,6 @@ export interface InodeContext {
   blockLog: number;
   fragments: number;
   bytesUsed: number;
-}
-
-function u16(b: Uint8Array, o: number): number {
-  return b[o]! | (b[o + 1]! << 8);
-}
-function u32(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-function u64(b: Uint8Array, o: number): number {
-  return u32(b, o + 4) * 0x1_0000_0000 + u32(b, o);
 }
 
 const NO_INDEX: DirIndexEntry[] = [];
