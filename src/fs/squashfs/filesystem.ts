@@ -22,6 +22,7 @@ import { lookupId, lookupIdSync } from './ids.js';
 import { parseInode, readInode, type Inode, type InodeContext } from './inode.js';
 import { MetadataReader, type Decompress } from './metadata.js';
 import { COMPRESSORS, FLAGS, INVALID_BLOCK, METADATA_SIZE, NO_XATTR, parseSuperblock, SQUASHFS_MAGIC, SUPERBLOCK_SIZE, type Superblock } from './superblock.js';
+import { u32 } from './le.js';
 import { LookupTable } from './table.js';
 import { XattrTable } from './xattr.js';
 
@@ -203,10 +204,9 @@ export class SquashfsFileSystem implements FileSystem {
   /** The inode a handle from encodeHandle names; ESTALE if it is not one of this image's inodes. Counts a lookup. */
   async decodeHandle(handle: Uint8Array): Promise<Entry> {
     if (handle.length !== HANDLE_SIZE) throw new FsError('ESTALE', `squashfs: a handle has ${HANDLE_SIZE} bytes, not ${handle.length}`);
-    const v = new DataView(handle.buffer, handle.byteOffset, HANDLE_SIZE);
-    const ino = v.getUint32(0, true);
-    const high = v.getUint32(8, true);
-    const ref = high * 0x1_0000_0000 + v.getUint32(4, true);
+    const ino = u32(handle, 0);
+    const high = u32(handle, 8);
+    const ref = high * 0x1_0000_0000 + u32(handle, 4);
     if (high > 0xffff || ino === 0) throw new FsError('ESTALE', `squashfs: handle of inode ${ino} is malformed`);
     let inode: Inode;
     try {
