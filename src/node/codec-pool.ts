@@ -91,7 +91,10 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** The worker said 'ready' (its module loaded): it takes jobs from now on. */
   online: boolean;
+  /** Settles once it is online, or has exited without getting there. */
+  started: Promise<void>;
   batches: Map<number, Job[]>;
 }
 
@@ -105,6 +108,8 @@ export interface CodecPoolStats {
 }
 
 const WORKER_URL = new URL('./codec-worker.js', import.meta.url);
+/** A worker's first message: its module has loaded. */
+export const WORKER_READY = 'ready';
 
 export class CodecPool {
   readonly stats: CodecPoolStats = { inline: 0, pooled: 0, warmup: 0, batches: 0, workerDeaths: 0 };
@@ -157,12 +162,9 @@ export class CodecPool {
       this.slots.map((s) => {
         if (s.online) return undefined;
         s.worker.ref(); // someone is waiting for it
-        return new Promise<void>((resolve) => {
-          s.worker.once('online', () => {
-            if (s.batches.size === 0) s.worker.unref();
-            resolve();
-          });
-          s.worker.once('exit', () => resolve()); // could not start: lost() has dealt with it
+        // Could not start: lost() has dealt with it.
+        return s.started.then(() => {
+          if (s.online && s.batches.size === 0) s.worker.unref();
         });
       }),
     );
@@ -295,16 +297,24 @@ export class CodecPool {
 
   private spawn(): void {
     const worker = new Worker(WORKER_URL);
-    const slot: Slot = { worker, online: false, batches: new Map() };
+    let started!: () => void;
+    const slot: Slot = { worker, online: false, started: new Promise((r) => (started = r)), batches: new Map() };
     this.slots.push(slot);
-    worker.on('online', () => {
+    // Not the 'online' event: that comes before the worker's module has loaded, and a worker that
+    // fails there (a bad execArgv, a missing file) would fail the jobs sent to it, and never count
+    // as one that could not start.
+    worker.on('message', (res: BatchResponse | typeof WORKER_READY) => {
+      if (res !== WORKER_READY) return this.receive(slot, res);
       slot.online = true;
+      started();
       this.deathsInARow = 0;
       this.dispatch();
     });
-    worker.on('message', (res: BatchResponse) => this.receive(slot, res));
     worker.on('error', (e) => void this.lost(slot, `decompression worker failed: ${e.message}`));
-    worker.on('exit', (code) => void this.lost(slot, `decompression worker exited (code ${code})`));
+    worker.on('exit', (code) => {
+      started();
+      void this.lost(slot, `decompression worker exited (code ${code})`);
+    });
     // After the listeners: adding a 'message' listener refs the worker's port again.
     worker.unref();
   }

@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { codecReady, decompressSync, prepareCodec } from './codec-sync.js';
-import type { BatchRequest, BatchResponse, JobResult } from './codec-pool.js';
+import type { BatchRequest, BatchResponse, JobResult, WORKER_READY } from './codec-pool.js';
 import { serializeError } from './worker-error.js';
 
 const port = parentPort;
@@ -44,3 +44,4 @@ let chain = Promise.resolve();
 port.on('message', (req: BatchRequest) => {
   chain = chain.then(() => run(req)).catch((e: unknown) => answerAll(req, e));
 });
+port.postMessage('ready' satisfies typeof WORKER_READY);
